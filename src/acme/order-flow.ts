@@ -1,0 +1,86 @@
+import type acme from 'acme-client';
+import { AcmeProblemError, AcmeTimeoutError } from './errors.ts';
+import type { IssueRequest } from './session.ts';
+
+/** Runs one ACME request with the session's retry policy and typed errors. */
+export type Step = <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+
+type Order = acme.Order;
+type Authorization = acme.Authorization;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function checkDeadline(what: string, deadline: number, startedAt: number): void {
+  if (Date.now() > deadline) throw new AcmeTimeoutError(what, Math.round((Date.now() - startedAt) / 1000));
+}
+
+function identifierOf(authz: Authorization): string {
+  return authz.wildcard ? `*.${authz.identifier.value}` : authz.identifier.value;
+}
+
+/** The error a failed authorization carries, typed, naming its identifier. */
+function authzError(authz: Authorization): AcmeProblemError {
+  const failed = authz.challenges.find((c) => c.status === 'invalid' && c.error) ?? authz.challenges.find((c) => c.error);
+  const e = (failed?.error ?? {}) as { type?: string; detail?: string; status?: number };
+  return new AcmeProblemError(
+    e.type ?? 'urn:ietf:params:acme:error:unauthorized',
+    e.detail ?? `authorization ${authz.status}`,
+    e.status ?? 0,
+    identifierOf(authz),
+  );
+}
+
+/**
+ * Proves control of every identifier of `order` whose authorization is pending. Valid
+ * authorizations (reused by the CA) are skipped. All proofs are put in place first, the CA is
+ * told to check them all, and they are all removed in `finally`, whatever happened; a cleanup
+ * failure is logged, never hiding the real error.
+ */
+export async function validate(client: acme.Client, order: Order, req: IssueRequest, step: Step, deadline: number): Promise<void> {
+  const started = Date.now();
+  const authzs = await step('authorizations', () => client.getAuthorizations(order));
+  const failedEarly = authzs.find((a) => a.status !== 'pending' && a.status !== 'valid');
+  if (failedEarly) throw authzError(failedEarly);
+  const pending: { id: string; token: string; keyAuth: string; challenge: Authorization['challenges'][number] }[] = [];
+  for (const authz of authzs.filter((a) => a.status === 'pending')) {
+    const challenge = authz.challenges.find((c) => c.type === req.solver.type);
+    if (!challenge) throw new Error(`${identifierOf(authz)}: the CA offers no ${req.solver.type} challenge`);
+    pending.push({ id: identifierOf(authz), token: challenge.token, keyAuth: await client.getChallengeKeyAuthorization(challenge), challenge });
+  }
+  const presented: typeof pending = [];
+  try {
+    for (const p of pending) {
+      await req.solver.present(p.id, p.token, p.keyAuth);
+      presented.push(p);
+    }
+    if (req.beforeValidate) for (const p of pending) await req.beforeValidate(p.id, p.token, p.keyAuth);
+    for (const p of pending) await step(`respond to ${p.id}`, () => client.completeChallenge(p.challenge));
+    for (let delay = 300; ; delay = Math.min(delay * 2, 3000)) {
+      checkDeadline('validation', deadline, started);
+      await sleep(delay);
+      const now = await step('authorizations', () => client.getAuthorizations(order));
+      const bad = now.find((a) => a.status !== 'pending' && a.status !== 'valid');
+      if (bad) throw authzError(bad);
+      if (now.every((a) => a.status === 'valid')) return;
+    }
+  } finally {
+    for (const p of presented) {
+      await req.solver.cleanup(p.id, p.token, p.keyAuth).catch((err: Error) => req.log?.(`${p.id}: cleanup of ${req.solver.type} proof failed: ${err.message}`));
+    }
+  }
+}
+
+/** Waits until the order is `valid` (certificate ready) or fails, within the deadline. */
+export async function pollOrder(client: acme.Client, order: Order, step: Step, deadline: number): Promise<Order> {
+  const started = Date.now();
+  for (let delay = 200; ; delay = Math.min(delay * 2, 3000)) {
+    if (order.status === 'valid') return order;
+    if (order.status === 'invalid') {
+      const e = (order.error ?? {}) as { type?: string; detail?: string; status?: number };
+      throw new AcmeProblemError(e.type ?? 'urn:ietf:params:acme:error:orderNotReady', e.detail ?? 'order became invalid', e.status ?? 0);
+    }
+    checkDeadline('order', deadline, started);
+    await sleep(delay);
+    order = await step('order status', () => client.getOrder(order));
+  }
+}

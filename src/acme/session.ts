@@ -1,0 +1,146 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import acme from 'acme-client';
+import type { Solver } from '../challenge/solver.ts';
+import { AcmeNetworkError, AcmeProblemError, AcmeTimeoutError, parseRetryAfter } from './errors.ts';
+import { pollOrder, validate, type Step } from './order-flow.ts';
+
+/** How to reach one CA as one account. */
+export interface AcmeOptions {
+  directoryUrl: string;
+  /** PEM of the account key (RSA or EC). Never logged. */
+  accountKeyPem: string;
+  contact: string[];
+  eab: { kid: string; hmacKey: string } | null;
+  /** Per HTTP request. */
+  requestTimeoutMs: number;
+  /** Per order, from creation to certificate. */
+  orderTimeoutMs: number;
+  /** Longest Retry-After worth waiting for inside a run; longer ones fail the step. */
+  maxRetryWaitMs: number;
+  log: (message: string) => void;
+}
+
+/** One certificate request. */
+export interface IssueRequest {
+  identifiers: string[];
+  csrPem: string;
+  solver: Solver;
+  /** Called for each challenge before the CA is asked to validate it (pre-flight checks). */
+  beforeValidate?: (identifier: string, token: string, keyAuthorization: string) => Promise<void>;
+  /** Where problems that do not fail the request go (a failed cleanup). */
+  log?: (message: string) => void;
+}
+
+/** An account session with a CA. */
+export interface AcmeSession {
+  /** Orders, validates, finalizes; returns the PEM chain as the CA sent it (leaf first). */
+  issue(req: IssueRequest): Promise<string>;
+}
+
+interface Problem { type: string; detail: string; status: number; retryAfter: Date | null; identifier: string | null }
+const lastProblem = new AsyncLocalStorage<{ problem: Problem | null }>();
+let configured = false;
+
+/**
+ * acme-client flattens errors to their `detail` text and sleeps for any Retry-After inside axios.
+ * Its axios instance is shared, so this is set once: no retries of its own (we decide), a
+ * request timeout, and an interceptor that keeps the last problem document of the current
+ * request chain so {@link typed} can rebuild a full error.
+ */
+function configure(timeoutMs: number): void {
+  acme.axios.defaults.timeout = timeoutMs;
+  if (configured) return;
+  configured = true;
+  (acme.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number } }).acmeSettings.retryMaxAttempts = 0;
+  acme.axios.interceptors.response.use((resp) => {
+    const data = resp.data as { type?: unknown; detail?: unknown; identifier?: { value?: string } } | undefined;
+    const store = lastProblem.getStore();
+    if (store && resp.status >= 400 && data && typeof data.type === 'string') {
+      store.problem = {
+        type: data.type,
+        detail: typeof data.detail === 'string' ? data.detail : '',
+        status: resp.status,
+        retryAfter: parseRetryAfter(resp.headers['retry-after'], new Date()),
+        identifier: data.identifier?.value ?? null,
+      };
+    }
+    return resp;
+  });
+}
+
+/** Turns what acme-client threw into one of our typed errors, keeping the cause. */
+function typed(err: unknown, p: Problem | null): Error {
+  if (err instanceof AcmeProblemError || err instanceof AcmeTimeoutError || err instanceof AcmeNetworkError) return err;
+  const e = err as { isAxiosError?: boolean; code?: string; config?: { url?: string }; message?: string };
+  if (e?.isAxiosError) return new AcmeNetworkError(e.config?.url ?? '?', e.code ?? 'ERR_NETWORK', err);
+  const message = err instanceof Error ? err.message : String(err);
+  if (p && (p.detail === '' || message.includes(p.detail.replace(/\n/g, '')))) {
+    return new AcmeProblemError(p.type, p.detail || message, p.status, p.identifier, p.retryAfter);
+  }
+  return err instanceof Error ? err : new Error(message);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Opens an account session: registers (or finds) the account for the key. Throws typed errors
+ * ({@link AcmeProblemError}, {@link AcmeNetworkError}, {@link AcmeTimeoutError}).
+ */
+export async function openAcmeSession(opts: AcmeOptions): Promise<AcmeSession> {
+  configure(opts.requestTimeoutMs);
+  const client = new acme.Client({
+    directoryUrl: opts.directoryUrl,
+    accountKey: opts.accountKeyPem,
+    externalAccountBinding: opts.eab ?? undefined,
+    backoffAttempts: 1,
+  });
+
+  /** Runs one ACME step, retrying what is safe to retry: transient network errors, and 429/503 whose Retry-After is short. */
+  async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const seen: { problem: Problem | null } = { problem: null };
+      try {
+        return await lastProblem.run(seen, fn);
+      } catch (raw) {
+        const err = typed(raw, seen.problem);
+        if (attempt >= 3) throw err;
+        let waitMs: number | null = null;
+        if (err instanceof AcmeNetworkError && ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED'].includes(err.code)) waitMs = 1000 * attempt;
+        if (err instanceof AcmeProblemError && (err.status === 503 || err.status === 429 || err.status >= 500)) {
+          waitMs = err.retryAfter ? err.retryAfter.getTime() - Date.now() : err.status === 429 ? null : 1000 * attempt;
+        }
+        if (waitMs === null || waitMs > opts.maxRetryWaitMs) throw err;
+        opts.log(`${what}: ${err.message}; retrying in ${Math.ceil(Math.max(waitMs, 0) / 1000)}s`);
+        await sleep(Math.max(waitMs, 0));
+      }
+    }
+  }
+  return createSession(client, opts, step);
+}
+
+function createSession(client: acme.Client, opts: AcmeOptions, step: Step): AcmeSession {
+  let account: Promise<unknown> | null = null;
+  const ensureAccount = () =>
+    (account ??= step('account', () =>
+      client.createAccount({ termsOfServiceAgreed: true, ...(opts.contact.length ? { contact: opts.contact } : {}) }),
+    ).catch((err) => {
+      account = null;
+      throw err;
+    }));
+
+  return {
+    async issue(req) {
+      await ensureAccount();
+      const deadline = Date.now() + opts.orderTimeoutMs;
+      let order = await step('new order', () =>
+        client.createOrder({ identifiers: req.identifiers.map((value) => ({ type: 'dns', value })) }),
+      );
+      if (order.status === 'pending') await validate(client, order, req, step, deadline);
+      if (order.status === 'pending' || order.status === 'ready') {
+        order = await step('finalize', () => client.finalizeOrder(order, req.csrPem));
+      }
+      order = await pollOrder(client, order, step, deadline);
+      return step('download certificate', () => client.getCertificate(order));
+    },
+  };
+}

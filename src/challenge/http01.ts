@@ -1,0 +1,26 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { writeAtomic, MODE_PUBLIC } from '../store/atomic.ts';
+import { isValidToken, type Solver } from './solver.ts';
+
+/**
+ * HTTP-01 through lematt's `challengeDropDir`: the user's web server serves that directory as
+ * `/.well-known/acme-challenge/`. The token file holds the key authorization, world-readable so
+ * the web server's user can read it, and is removed after validation whatever the outcome
+ * (lematt left it behind on failure, lematt.md §9 A15).
+ */
+export function dropDirSolver(dropDir: string): Solver {
+  const file = (token: string) => {
+    if (!isValidToken(token)) throw new Error(`http-01: refusing token that is not base64url: ${JSON.stringify(token.slice(0, 40))}`);
+    return path.join(dropDir, token);
+  };
+  return {
+    type: 'http-01',
+    async present(_identifier, token, keyAuthorization) {
+      await writeAtomic(file(token), keyAuthorization, MODE_PUBLIC);
+    },
+    async cleanup(_identifier, token) {
+      await fs.rm(file(token), { force: true });
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import { promises as fs } from 'node:fs';
+import { parsePrivateKey } from '../../crypto/keys.ts';
+import { createLogger } from '../../report/logger.ts';
+import { noteworthy, summaryJson, summaryText } from '../../report/summary.ts';
+import { executeRun } from '../../run/execute.ts';
+import { ConfigError, EXIT, type Io } from '../errors.ts';
+import { intFlag, loadCheckedConfig, modeFrom } from '../load.ts';
+
+/** Flags of the lematt-compatible main command. */
+export interface RunFlags {
+  test?: boolean;
+  prod?: boolean;
+  config: string;
+  parallel?: string;
+  cron?: boolean;
+  directory?: string;
+  json?: boolean;
+}
+
+async function readAccountKey(file: string, lemattConf: string, configFlag: string): Promise<string> {
+  const fail = (what: string): never => {
+    throw new ConfigError([{ file: lemattConf, line: 0, severity: 'error', message: `accountKey ${file}: ${what}` }]);
+  };
+  const pem = await fs.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) =>
+    fail(err.code === 'ENOENT' ? `does not exist; create one with: certfleet init --config ${configFlag}` : `cannot read: ${err.code ?? err.message}`),
+  );
+  try {
+    parsePrivateKey(pem);
+  } catch {
+    fail('is not a readable RSA or EC private key (PEM, no passphrase)');
+  }
+  return pem;
+}
+
+/** `certfleet --test|--prod`: issue and renew what is due, then report. Returns the exit code. */
+export async function runCommand(flags: RunFlags, io: Io): Promise<number> {
+  const mode = modeFrom(flags, true);
+  const parallel = intFlag('--parallel', flags.parallel, 1, 1, 64);
+  const config = await loadCheckedConfig(flags.config, io, Boolean(flags.cron));
+  const accountKeyPem = await readAccountKey(config.settings.accountKey, config.settings.lemattConf, flags.config);
+  const directoryUrl = flags.directory ?? config.settings.acme[mode].directory;
+  const log = createLogger({ mode, cron: Boolean(flags.cron), write: (l) => io.stderr.write(l) });
+  const lockWaitMs = intFlag('CERTFLEET_LOCK_WAIT_MS', io.env.CERTFLEET_LOCK_WAIT_MS, 10_000, 0, 3_600_000);
+
+  const summary = await executeRun({ config, mode, directoryUrl, accountKeyPem, parallel, now: io.now, log, lockWaitMs });
+  const failed = summary.results.some((r) => r.status === 'failed');
+  if (flags.json) io.stdout.write(summaryJson(summary) + '\n');
+  else if (!flags.cron || noteworthy(summary.results)) io.stdout.write(summaryText(summary));
+  return failed ? EXIT.failed : EXIT.ok;
+}

@@ -1,0 +1,110 @@
+import { promises as fs } from 'node:fs';
+import type { Config } from '../config/load.ts';
+import { dropDirSolver } from '../challenge/http01.ts';
+import { keySpecFor, type PlanItem } from '../plan/build-plan.ts';
+import type { Logger } from '../report/logger.ts';
+import type { ItemResult, RunSummary } from '../report/summary.ts';
+import { sweepTemps } from '../store/atomic.ts';
+import { modeDirs, type Mode } from '../store/layout.ts';
+import { acquireRunLock } from '../store/lock.ts';
+import { recoverPublishes } from '../store/publish.ts';
+import { loadPlan, mapLimit } from './load-plan.ts';
+
+/** Everything one `run` needs; effects go through these. */
+export interface RunOptions {
+  config: Config;
+  mode: Mode;
+  directoryUrl: string;
+  accountKeyPem: string;
+  parallel: number;
+  now: () => Date;
+  log: Logger;
+  lockWaitMs: number;
+}
+
+function errorType(err: unknown): string {
+  const e = err as { shortType?: string; name?: string; code?: string };
+  return e.shortType ?? e.code ?? e.name ?? 'Error';
+}
+
+/**
+ * One run: lock the config dir, finish any interrupted publish, decide, and issue what is due,
+ * each certificate on its own (one failure never stops the others). ACME code is loaded only
+ * when something is due, so a nightly run with nothing to do makes no network call.
+ * Throws only for what stops the whole run (lock busy, unwritable directories).
+ */
+export async function executeRun(opts: RunOptions): Promise<RunSummary> {
+  const { settings } = opts.config;
+  const dirs = modeDirs({ configDir: settings.configDir, mode: opts.mode, rsaTag: settings.rsaTag, curveTag: settings.curveTag });
+  const lock = await acquireRunLock(settings.configDir, opts.lockWaitMs);
+  try {
+    await fs.mkdir(dirs.key, { recursive: true, mode: 0o750 });
+    await fs.mkdir(dirs.csr, { recursive: true });
+    await fs.mkdir(dirs.cert, { recursive: true });
+    for (const target of await recoverPublishes(dirs.state)) opts.log.change(`completed an interrupted update of ${target}`);
+    await Promise.all([dirs.key, dirs.csr, dirs.cert].map(sweepTemps));
+
+    // Decided after taking the lock: another run may have just renewed everything.
+    const items = await loadPlan(opts.config, opts.mode, opts.now());
+    for (const item of items) for (const w of item.decision.warnings) opts.log.warn(`${item.paths.base} [${item.keyType}]: ${w}`);
+    const due = items.filter((i) => i.decision.action !== 'skip');
+    const results = new Map<PlanItem, ItemResult>(
+      items.map((item) => [item, { item, status: 'unchanged', notAfter: item.decision.notAfter, error: null, errorType: null, warnings: [] }]),
+    );
+    if (due.length > 0) await issueDue(due, results, opts, dirs.state);
+    return { mode: opts.mode, directory: opts.directoryUrl, results: items.map((i) => results.get(i)!) };
+  } finally {
+    await lock.release();
+  }
+}
+
+async function issueDue(due: PlanItem[], results: Map<PlanItem, ItemResult>, opts: RunOptions, stateDir: string): Promise<void> {
+  const { settings } = opts.config;
+  const fail = (item: PlanItem, err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    opts.log.error(`${item.paths.base} [${item.keyType}]: ${message}`);
+    results.set(item, { ...results.get(item)!, status: 'failed', error: message, errorType: errorType(err) });
+  };
+  let session;
+  try {
+    const { openAcmeSession } = await import('../acme/session.ts');
+    session = await openAcmeSession({
+      directoryUrl: opts.directoryUrl,
+      accountKeyPem: opts.accountKeyPem,
+      contact: settings.acme[opts.mode].contact,
+      eab: settings.acme[opts.mode].eab,
+      requestTimeoutMs: 30_000,
+      orderTimeoutMs: 300_000,
+      maxRetryWaitMs: 10_000,
+      log: (m) => opts.log.info(m),
+    });
+  } catch (err) {
+    for (const item of due) fail(item, err);
+    return;
+  }
+  const { issueOne } = await import('./issue-one.ts');
+  const ctx = {
+    session,
+    solver: dropDirSolver(settings.challengeDropDir),
+    stateDir,
+    keySpec: (item: PlanItem) => keySpecFor(settings, item.keyType),
+    log: (m: string) => opts.log.warn(m),
+  };
+  await mapLimit(due, opts.parallel, async (item) => {
+    opts.log.change(`${item.decision.action === 'issue' ? 'Issuing' : 'Renewing'} ${item.paths.base} [${item.keyType}]: ${item.decision.reason}`);
+    try {
+      const done = await issueOne(item, ctx);
+      for (const w of done.warnings) opts.log.warn(`${item.paths.base} [${item.keyType}]: ${w}`);
+      results.set(item, {
+        item,
+        status: item.decision.action === 'issue' ? 'issued' : 'renewed',
+        notAfter: done.notAfter,
+        error: null,
+        errorType: null,
+        warnings: done.warnings,
+      });
+    } catch (err) {
+      fail(item, err);
+    }
+  });
+}

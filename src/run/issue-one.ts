@@ -1,0 +1,64 @@
+import { promises as fs } from 'node:fs';
+import type { AcmeSession } from '../acme/session.ts';
+import type { Solver } from '../challenge/solver.ts';
+import { parseCertChain } from '../crypto/cert.ts';
+import { createCsrPem } from '../crypto/csr.ts';
+import { generateKeyPem, parsePrivateKey, spkiHex, type KeySpec } from '../crypto/keys.ts';
+import type { PlanItem } from '../plan/build-plan.ts';
+import { MODE_KEY, MODE_PUBLIC, linkAtomic, stage } from '../store/atomic.ts';
+import { publishTogether, type Move } from '../store/publish.ts';
+
+/** What one due item needs to get its certificate. */
+export interface IssueContext {
+  session: AcmeSession;
+  solver: Solver;
+  stateDir: string;
+  keySpec: (item: PlanItem) => KeySpec;
+  log: (message: string) => void;
+  beforeValidate?: (identifier: string, token: string, keyAuthorization: string) => Promise<void>;
+}
+
+/** What issuing one item did. */
+export interface Issued {
+  notAfter: Date;
+  serial: string;
+  warnings: string[];
+}
+
+/**
+ * Gets a certificate for a due item and publishes it with its key. Key and CSR are reused when
+ * the decision allows, else made new; nothing is written to the live paths until the CA's
+ * certificate has been checked to be for the key and names asked for. Throws on any failure,
+ * leaving the live files as they were.
+ */
+export async function issueOne(item: PlanItem, ctx: IssueContext): Promise<Issued> {
+  const { paths, decision } = item;
+  const keyPem = decision.newKey ? await generateKeyPem(ctx.keySpec(item)) : await fs.readFile(paths.key, 'utf8');
+  const key = parsePrivateKey(keyPem);
+  const csrPem = decision.newCsr ? await createCsrPem(item.identifiers, key) : await fs.readFile(paths.csr, 'utf8');
+
+  const chain = await ctx.session.issue({ identifiers: item.identifiers, csrPem, solver: ctx.solver, beforeValidate: ctx.beforeValidate, log: ctx.log });
+  const facts = parseCertChain(chain);
+  if (facts.spkiHex !== spkiHex(key)) throw new Error('the CA returned a certificate for another key; not installed');
+  const missing = item.identifiers.filter((n) => !facts.names.includes(n));
+  if (missing.length) throw new Error(`the CA returned a certificate without ${missing.join(', ')}; not installed`);
+
+  const moves: Move[] = [];
+  try {
+    if (decision.newKey) moves.push({ from: await stage(paths.key, keyPem, MODE_KEY), to: paths.key });
+    if (decision.newCsr) moves.push({ from: await stage(paths.csr, csrPem, MODE_PUBLIC), to: paths.csr });
+    moves.push({ from: await stage(paths.cert, chain, MODE_PUBLIC), to: paths.cert });
+  } catch (err) {
+    await Promise.all(moves.map((m) => fs.rm(m.from, { force: true })));
+    throw err;
+  }
+  await publishTogether(ctx.stateDir, moves);
+
+  const warnings: string[] = [];
+  for (const link of paths.links) {
+    if (!(await linkAtomic(link.path, link.target))) {
+      warnings.push(`left ${link.path} alone: it is a real file (that name has a line of its own), not a link`);
+    }
+  }
+  return { notAfter: facts.notAfter, serial: facts.serial, warnings };
+}

@@ -1,0 +1,39 @@
+import type { Config } from '../config/load.ts';
+import { keySpecFor, namingFor, planItem, planTargets, type PlanItem } from '../plan/build-plan.ts';
+import { decideRenewal } from '../plan/renewal.ts';
+import type { Mode } from '../store/layout.ts';
+import { observeCsr, observeKeyAndCert, resolvePaths } from '../store/observe.ts';
+
+/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/**
+ * Load → decide: observes every certificate of the config on disk and decides each. Reads
+ * keys and certificates only; a CSR is read for due items alone (it never changes whether an
+ * item is due, only whether a new CSR is made).
+ */
+export async function loadPlan(config: Config, mode: Mode, now: Date): Promise<PlanItem[]> {
+  const { settings } = config;
+  const naming = namingFor(settings, mode);
+  return mapLimit(planTargets(config.domains), 16, async ({ line, keyType }) => {
+    const paths = await resolvePaths(line.names, keyType, naming);
+    const obs = await observeKeyAndCert(paths, keySpecFor(settings, keyType));
+    let item = planItem(line, keyType, paths, obs, settings, now);
+    if (item.decision.action !== 'skip' && !item.decision.newKey) {
+      obs.csr = await observeCsr(paths);
+      item = { ...item, decision: decideRenewal(item.identifiers, obs, settings, now) };
+    }
+    return item;
+  });
+}

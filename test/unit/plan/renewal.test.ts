@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decideRenewal, type Observed, type RenewalPolicy } from '../../../src/plan/renewal.ts';
+
+const DAY = 86_400_000;
+const now = new Date('2027-01-01T00:00:00Z');
+const want = ['example.com', 'www.example.com'];
+const policy: RenewalPolicy = { reauthorizeDays: 30, generateNewCertsAfterDays: 0, alwaysGenerateNewKeys: false };
+const key = { state: 'ok' as const, spkiHex: 'aa', matchesSpec: true, description: 'RSA 2048' };
+const csr = { state: 'ok' as const, spkiHex: 'aa', names: want };
+/** A certificate issued `ageDays` ago with a `lifeDays` lifetime. */
+const cert = (ageDays: number, lifeDays = 90, extra: Partial<{ names: string[]; spkiHex: string }> = {}) => ({
+  state: 'ok' as const,
+  spkiHex: 'aa',
+  names: want,
+  notBefore: new Date(now.getTime() - ageDays * DAY),
+  notAfter: new Date(now.getTime() + (lifeDays - ageDays) * DAY),
+  ...extra,
+});
+const obs = (o: Partial<Observed>): Observed => ({ key, csr, cert: cert(10), ...o });
+
+test('renewal decisions (fixed dates)', () => {
+  const cases: { desc: string; o: Observed; p?: Partial<RenewalPolicy>; action: string; newKey?: boolean; newCsr?: boolean; reason?: RegExp; warn?: boolean }[] = [
+    { desc: 'nothing on disk', o: { key: { state: 'missing' }, csr: { state: 'missing' }, cert: { state: 'missing' } }, action: 'issue', newKey: true, newCsr: true },
+    { desc: 'key kept, cert missing', o: obs({ cert: { state: 'missing' } }), action: 'issue', newKey: false, newCsr: false },
+    { desc: 'fresh 90-day cert', o: obs({ cert: cert(10) }), action: 'skip' },
+    { desc: 'inside reauthorizeDays', o: obs({ cert: cert(61) }), action: 'renew', newKey: false, newCsr: false, reason: /inside reauthorizeDays/ },
+    { desc: 'just outside the window', o: obs({ cert: cert(59) }), action: 'skip' },
+    { desc: 'expired', o: obs({ cert: cert(91) }), action: 'renew', reason: /expired/ },
+    { desc: 'unreadable cert', o: obs({ cert: { state: 'unreadable', error: 'bad PEM' } }), action: 'renew', reason: /unreadable/ },
+    { desc: 'names changed', o: obs({ cert: cert(1, 90, { names: ['example.com'] }), csr: { state: 'ok', spkiHex: 'aa', names: ['example.com'] } }), action: 'renew', newCsr: true, reason: /\+www\.example\.com/ },
+    { desc: 'cert for another key', o: obs({ cert: cert(1, 90, { spkiHex: 'bb' }) }), action: 'renew', reason: /does not belong/ },
+    { desc: 'CSR for another key gets a new CSR (lematt §9 A9)', o: obs({ cert: cert(70), csr: { state: 'ok', spkiHex: 'bb', names: want } }), action: 'renew', newKey: false, newCsr: true },
+    { desc: 'key of the wrong size', o: obs({ key: { ...key, matchesSpec: false } }), action: 'renew', newKey: true, reason: /not what lematt.conf asks/ },
+    { desc: 'unreadable key', o: obs({ key: { state: 'unreadable', error: 'x' } }), action: 'renew', newKey: true },
+    { desc: 'alwaysGenerateNewKeys when due', o: obs({ cert: cert(70) }), p: { alwaysGenerateNewKeys: true }, action: 'renew', newKey: true, newCsr: true },
+    { desc: 'age rule from notBefore (not an assumed 90 days)', o: obs({ cert: cert(8, 45) }), p: { generateNewCertsAfterDays: 7 }, action: 'renew', reason: /older than generateNewCertsAfterDays/ },
+    { desc: 'age rule not yet', o: obs({ cert: cert(6, 45) }), p: { generateNewCertsAfterDays: 7 }, action: 'skip' },
+    { desc: '45-day cert with a 60-day window: no renewal in first third', o: obs({ cert: cert(5, 45) }), p: { reauthorizeDays: 60 }, action: 'skip', warn: true },
+    { desc: '45-day cert with a 60-day window: renews after a third', o: obs({ cert: cert(16, 45) }), p: { reauthorizeDays: 60 }, action: 'renew' },
+    { desc: '6-day cert with age rule 7: renews when a third is left', o: obs({ cert: cert(4.5, 6) }), p: { generateNewCertsAfterDays: 7 }, action: 'renew', reason: /a third/ },
+    { desc: '6-day cert with age rule 7: not before', o: obs({ cert: cert(3, 6) }), p: { generateNewCertsAfterDays: 7 }, action: 'skip' },
+  ];
+  for (const c of cases) {
+    const d = decideRenewal(want, c.o, { ...policy, ...c.p }, now);
+    assert.equal(d.action, c.action, `${c.desc}: action (${d.reason})`);
+    if (c.newKey !== undefined) assert.equal(d.newKey, c.newKey, `${c.desc}: newKey`);
+    if (c.newCsr !== undefined) assert.equal(d.newCsr, c.newCsr, `${c.desc}: newCsr`);
+    if (c.reason) assert.match(d.reason, c.reason, c.desc);
+    assert.equal(d.warnings.length > 0, Boolean(c.warn), `${c.desc}: warnings ${JSON.stringify(d.warnings)}`);
+  }
+});
+
+test('a short-lived certificate never renews on every run, whatever the window', () => {
+  // 160-hour certificate observed hourly through its life with lematt's sample reauthorizeDays 60.
+  const life = 160 / 24;
+  const renewedAt: number[] = [];
+  for (let h = 0; h < 160; h++) {
+    const d = decideRenewal(want, obs({ cert: cert(h / 24, life) }), { ...policy, reauthorizeDays: 60 }, now);
+    if (d.action === 'renew') renewedAt.push(h);
+  }
+  assert.ok(renewedAt.length > 0 && renewedAt[0] >= Math.floor(160 / 3), `first renewal at hour ${renewedAt[0]}`);
+});
