@@ -119,10 +119,14 @@ export async function openAcmeSession(opts: AcmeOptions): Promise<AcmeSession> {
 }
 
 function createSession(client: acme.Client, opts: AcmeOptions, step: Step): AcmeSession {
+  // acme-client's createAccount() answers an existing account (HTTP 200) with an update carrying
+  // only termsOfServiceAgreed, which CAs reject as an empty update; newAccount alone finds or
+  // creates the account and records its URL, which is all we need.
+  const api = (client as unknown as { api: { createAccount(data: object): Promise<unknown> } }).api;
   let account: Promise<unknown> | null = null;
   const ensureAccount = () =>
     (account ??= step('account', () =>
-      client.createAccount({ termsOfServiceAgreed: true, ...(opts.contact.length ? { contact: opts.contact } : {}) }),
+      api.createAccount({ termsOfServiceAgreed: true, ...(opts.contact.length ? { contact: opts.contact } : {}) }),
     ).catch((err) => {
       account = null;
       throw err;
