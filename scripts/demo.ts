@@ -2,7 +2,7 @@
  * `npm run demo`: certfleet end to end on this machine, as a user would run it.
  *
  * Starts Pebble, pebble-challtestsrv and nginx (test/support/servers.ts), copies the example conf
- * (conf/, or scripts/demo-conf/ while conf/ is incomplete) into a temp dir, points it at the
+ * (conf/) into a temp dir, points it at the
  * servers, runs the built `bin/certfleet --test` twice (the second run must find nothing due),
  * shows what it wrote, and stops the servers on the way out, also on Ctrl-C or an error.
  * Needs `npm run build` first and the Debian packages pebble and nginx.
@@ -21,10 +21,9 @@ const CONF_FILES = ['lematt.conf', 'domains', 'actions.conf'] as const;
 const say = (text: string): void => void process.stdout.write(`${text}\n`);
 const heading = (text: string): void => say(`\n=== ${text} ===`);
 
-/** The example conf dir: the repo's conf/ when it has all three files, else the demo's own. */
+/** The repo's commented example conf. */
 function exampleConfDir(): string {
-  const conf = join(repo, 'conf');
-  return CONF_FILES.every((f) => existsSync(join(conf, f))) ? conf : join(repo, 'scripts', 'demo-conf');
+  return join(repo, 'conf');
 }
 
 /** Sets `key: value` in the [config] section of lematt.conf text, replacing any existing line. */
