@@ -1,0 +1,106 @@
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { HMAC_KEY_PROBLEM, parseHmacKey, type PathCheck } from './acme-endpoints.ts';
+import type { Diagnostic } from './diagnostics.ts';
+import { type Config, type ConfigSource, orderDiagnostics, parseConfig } from './parse.ts';
+import { reporterFor, type Reporter } from './reporter.ts';
+
+export { type Config, type ConfigInput, type ConfigSource, parseConfig } from './parse.ts';
+
+/** Where to find lematt.conf and what relative paths inside it are relative to. */
+export interface LoadOptions {
+  /** Path of lematt.conf (lematt's `--config`); relative to `cwd`. */
+  configPath: string;
+  /** The working directory: lematt resolved the paths in lematt.conf against it. */
+  cwd: string;
+}
+
+/**
+ * Reads lematt.conf, and `domains` and `actions.conf` from the directory of lematt.conf's real
+ * path (lematt's semantics), parses all three, and checks what needs the filesystem: that
+ * `challengeDropDir` is a directory and that each `eabHmacKeyFile` holds a key (whose content
+ * then fills `eab.hmacKey`). The account key is not checked here. Never throws for a config
+ * problem: every problem of every file is in `diagnostics` (ordered by file, then line), and
+ * `config` is null when any of them is an error.
+ */
+export async function loadConfig(opts: LoadOptions): Promise<{ config: Config | null; diagnostics: Diagnostic[] }> {
+  const cwd = resolve(opts.cwd);
+  const realCwd = await realpath(cwd).catch(() => cwd);
+  const givenPath = resolve(cwd, opts.configPath);
+  const realConf = await realpath(givenPath).catch(() => null);
+  const configDir = dirname(realConf ?? givenPath);
+  const show = (path: string) => displayPath(path, [cwd, realCwd]);
+
+  const diagnostics: Diagnostic[] = [];
+  const read = async (path: string, display: string, isLemattConf = false): Promise<ConfigSource> => {
+    try {
+      return { path, display, text: await readFile(path, 'utf8') };
+    } catch (error) {
+      const hint = isLemattConf && codeOf(error) === 'EISDIR' ? ' (give the path of lematt.conf, not its directory)' : '';
+      reporterFor(display, diagnostics).error(0, `cannot read: ${describeError(error)}${hint}`);
+      return { path, display, text: null };
+    }
+  };
+  const [lemattConf, domains, actions] = await Promise.all([
+    read(realConf ?? givenPath, show(givenPath), true),
+    read(join(configDir, 'domains'), show(join(configDir, 'domains'))),
+    read(join(configDir, 'actions.conf'), show(join(configDir, 'actions.conf'))),
+  ]);
+  const parsed = parseConfig({ cwd, configDir, lemattConf, domains, actions });
+  const report = reporterFor(lemattConf.display, diagnostics);
+  for (const check of parsed.checks) await runCheck(check, parsed.config, report);
+
+  const all = orderDiagnostics([...diagnostics, ...parsed.diagnostics], [lemattConf.display, domains.display, actions.display]);
+  const failed = all.some((d) => d.severity === 'error');
+  return { config: failed ? null : parsed.config, diagnostics: all };
+}
+
+async function runCheck(check: PathCheck, config: Config | null, report: Reporter): Promise<void> {
+  const where = `${check.rawKey}: "${check.written}"`;
+  if (check.kind === 'challengeDropDir') {
+    try {
+      if (!(await stat(check.path)).isDirectory()) report.error(check.line, `${where} is not a directory`);
+    } catch (error) {
+      report.error(check.line, `${where}: ${describeError(error)}`);
+    }
+    return;
+  }
+  let text: string;
+  try {
+    text = await readFile(check.path, 'utf8');
+  } catch (error) {
+    report.error(check.line, `${where}: cannot read: ${describeError(error)}`);
+    return;
+  }
+  const hmacKey = parseHmacKey(text);
+  if (hmacKey === null) report.error(check.line, `${where}: ${HMAC_KEY_PROBLEM}`);
+  const eab = config && check.endpoint ? config.settings.acme[check.endpoint].eab : null;
+  if (eab && hmacKey !== null) eab.hmacKey = hmacKey;
+}
+
+/** `path` relative to the working directory when it lies inside it, else absolute. */
+function displayPath(path: string, bases: readonly string[]): string {
+  for (const base of bases) {
+    const rel = relative(base, path);
+    if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) return rel;
+  }
+  return path;
+}
+
+function codeOf(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+// Node's messages embed the absolute path; diagnostics already name the file.
+const REASONS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a parent is not a directory',
+  ELOOP: 'too many levels of symbolic links',
+};
+
+function describeError(error: unknown): string {
+  const code = codeOf(error);
+  return (code && REASONS[code]) ?? (error instanceof Error ? error.message : String(error));
+}
