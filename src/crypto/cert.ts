@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { spkiDigest } from './keys.ts';
 
 /** What certfleet needs to know of a certificate file (the leaf, first in the chain). */
 export interface CertFacts {
@@ -6,7 +7,7 @@ export interface CertFacts {
   notAfter: Date;
   /** Lowercased DNS names of the subjectAltName (the CN when there is none). */
   names: string[];
-  spkiHex: string;
+  spkiSha256: string;
   serial: string;
   /** Number of PEM certificates in the file (leaf + intermediates). */
   chainLength: number;
@@ -36,7 +37,7 @@ export function parseCertChain(pem: string): CertFacts {
     notBefore: new Date(leaf.validFrom),
     notAfter: new Date(leaf.validTo),
     names,
-    spkiHex: (leaf.publicKey.export({ type: 'spki', format: 'der' }) as Buffer).toString('hex'),
+    spkiSha256: spkiDigest(leaf.publicKey.export({ type: 'spki', format: 'der' }) as Buffer),
     serial: leaf.serialNumber,
     chainLength: blocks.length,
   };

@@ -1,5 +1,6 @@
 import { webcrypto, type KeyObject, createPublicKey } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { spkiDigest } from './keys.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -9,7 +10,7 @@ const SAN_OID = '2.5.29.17';
 export interface CsrFacts {
   /** Lowercased DNS names from the CN and the subjectAltName request extension. */
   names: string[];
-  spkiHex: string;
+  spkiSha256: string;
 }
 
 function algorithmFor(key: KeyObject): RsaHashedImportParams | EcKeyImportParams {
@@ -53,5 +54,5 @@ export function parseCsr(pem: string): CsrFacts {
   for (const n of san?.names.items ?? []) {
     if (n.type === 'dns') names.add(n.value.toLowerCase());
   }
-  return { names: [...names], spkiHex: Buffer.from(csr.publicKey.rawData).toString('hex') };
+  return { names: [...names], spkiSha256: spkiDigest(new Uint8Array(csr.publicKey.rawData)) };
 }

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 
 const generate = promisify(generateKeyPair);
@@ -35,10 +35,15 @@ export function parsePrivateKey(pem: string): KeyObject {
   return createPrivateKey({ key: keyBlock(pem), format: 'pem' });
 }
 
-/** DER SubjectPublicKeyInfo of a key, as hex: the identity used to match key, CSR and certificate. */
-export function spkiHex(key: KeyObject): string {
+/** SHA-256 (hex) of a key's DER SubjectPublicKeyInfo: the identity used to match key, CSR and certificate. */
+export function spkiSha256(key: KeyObject): string {
   const pub = key.type === 'private' ? createPublicKey(key) : key;
-  return (pub.export({ type: 'spki', format: 'der' }) as Buffer).toString('hex');
+  return spkiDigest(pub.export({ type: 'spki', format: 'der' }) as Buffer);
+}
+
+/** SHA-256 (hex) of DER SubjectPublicKeyInfo bytes. */
+export function spkiDigest(der: Uint8Array): string {
+  return createHash('sha256').update(der).digest('hex');
 }
 
 /** A short, human description of a key (`RSA 2048`, `EC prime256v1`). */

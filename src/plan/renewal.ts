@@ -1,8 +1,8 @@
 /** What was found on disk for one certificate's key, CSR and certificate (see observe.ts). */
 export interface Observed {
-  key: { state: 'missing' } | { state: 'unreadable'; error: string } | { state: 'ok'; spkiHex: string; matchesSpec: boolean; description: string };
-  csr: { state: 'missing' } | { state: 'unreadable'; error: string } | { state: 'ok'; spkiHex: string; names: string[] };
-  cert: { state: 'missing' } | { state: 'unreadable'; error: string } | { state: 'ok'; spkiHex: string; names: string[]; notBefore: Date; notAfter: Date };
+  key: { state: 'missing' } | { state: 'unreadable'; error: string } | { state: 'ok'; spkiSha256: string; matchesSpec: boolean; description: string };
+  csr: { state: 'missing' } | { state: 'unreadable'; error: string } | { state: 'ok'; spkiSha256: string; names: string[] };
+  cert: { state: 'missing' } | { state: 'unreadable'; error: string } | { state: 'ok'; spkiSha256: string; names: string[]; notBefore: Date; notAfter: Date };
 }
 
 /** The renewal settings of lematt.conf that matter here. */
@@ -43,7 +43,7 @@ function keyPlan(want: readonly string[], obs: Observed, policy: RenewalPolicy):
   if (policy.alwaysGenerateNewKeys) return { newKey: true, newCsr: true, why: null };
   const c = obs.csr;
   // lematt submitted an old CSR after the key changed (lematt.md §9 A9): check it belongs.
-  const newCsr = c.state !== 'ok' || c.spkiHex !== k.spkiHex || !sameNames(c.names, want);
+  const newCsr = c.state !== 'ok' || c.spkiSha256 !== k.spkiSha256 || !sameNames(c.names, want);
   return { newKey: false, newCsr, why: null };
 }
 
@@ -82,7 +82,7 @@ export function decideRenewal(want: readonly string[], obs: Observed, policy: Re
     const removed = cert.names.filter((n) => !want.includes(n));
     return renew(`names changed (${[...added.map((n) => `+${n}`), ...removed.map((n) => `-${n}`)].join(' ')})`);
   }
-  if (obs.key.state === 'ok' && cert.spkiHex !== obs.key.spkiHex) return renew('certificate does not belong to the key beside it');
+  if (obs.key.state === 'ok' && cert.spkiSha256 !== obs.key.spkiSha256) return renew('certificate does not belong to the key beside it');
 
   const t = now.getTime();
   const start = cert.notBefore.getTime();

@@ -1,4 +1,6 @@
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { FactsCache } from '../store/facts-cache.ts';
 import type { Config } from '../config/load.ts';
 import { dropDirSolver } from '../challenge/http01.ts';
 import { keySpecFor, type PlanItem } from '../plan/build-plan.ts';
@@ -45,13 +47,18 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
     await Promise.all([dirs.key, dirs.csr, dirs.cert].map(sweepTemps));
 
     // Decided after taking the lock: another run may have just renewed everything.
-    const items = await loadPlan(opts.config, opts.mode, opts.now());
+    const cache = await FactsCache.load(path.join(dirs.state, 'facts.json'));
+    const items = await loadPlan(opts.config, opts.mode, opts.now(), cache);
     for (const item of items) for (const w of item.decision.warnings) opts.log.warn(`${item.paths.base} [${item.keyType}]: ${w}`);
     const due = items.filter((i) => i.decision.action !== 'skip');
     const results = new Map<PlanItem, ItemResult>(
       items.map((item) => [item, { item, status: 'unchanged', notAfter: item.decision.notAfter, error: null, errorType: null, warnings: [] }]),
     );
-    if (due.length > 0) await issueDue(due, results, opts, dirs.state);
+    if (due.length > 0) {
+      await fs.mkdir(dirs.state, { recursive: true });
+      await issueDue(due, results, opts, dirs.state);
+    }
+    await cache.save().catch((err: Error) => opts.log.warn(`could not save ${dirs.state}/facts.json: ${err.message}`));
     return { mode: opts.mode, directory: opts.directoryUrl, results: items.map((i) => results.get(i)!) };
   } finally {
     await lock.release();

@@ -3,7 +3,7 @@ import type { AcmeSession } from '../acme/session.ts';
 import type { Solver } from '../challenge/solver.ts';
 import { parseCertChain } from '../crypto/cert.ts';
 import { createCsrPem } from '../crypto/csr.ts';
-import { generateKeyPem, parsePrivateKey, spkiHex, type KeySpec } from '../crypto/keys.ts';
+import { generateKeyPem, parsePrivateKey, spkiSha256, type KeySpec } from '../crypto/keys.ts';
 import type { PlanItem } from '../plan/build-plan.ts';
 import { MODE_KEY, MODE_PUBLIC, linkAtomic, stage } from '../store/atomic.ts';
 import { publishTogether, type Move } from '../store/publish.ts';
@@ -39,7 +39,7 @@ export async function issueOne(item: PlanItem, ctx: IssueContext): Promise<Issue
 
   const chain = await ctx.session.issue({ identifiers: item.identifiers, csrPem, solver: ctx.solver, beforeValidate: ctx.beforeValidate, log: ctx.log });
   const facts = parseCertChain(chain);
-  if (facts.spkiHex !== spkiHex(key)) throw new Error('the CA returned a certificate for another key; not installed');
+  if (facts.spkiSha256 !== spkiSha256(key)) throw new Error('the CA returned a certificate for another key; not installed');
   const missing = item.identifiers.filter((n) => !facts.names.includes(n));
   if (missing.length) throw new Error(`the CA returned a certificate without ${missing.join(', ')}; not installed`);
 

@@ -2,6 +2,7 @@ import type { Config } from '../config/load.ts';
 import { keySpecFor, namingFor, planItem, planTargets, type PlanItem } from '../plan/build-plan.ts';
 import { decideRenewal } from '../plan/renewal.ts';
 import type { Mode } from '../store/layout.ts';
+import type { FactsCache } from '../store/facts-cache.ts';
 import { observeCsr, observeKeyAndCert, resolvePaths } from '../store/observe.ts';
 
 /** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
@@ -19,16 +20,16 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 }
 
 /**
- * Load → decide: observes every certificate of the config on disk and decides each. Reads
+ * Load → decide: observes (through `cache`) every certificate of the config on disk and decides each. Reads
  * keys and certificates only; a CSR is read for due items alone (it never changes whether an
  * item is due, only whether a new CSR is made).
  */
-export async function loadPlan(config: Config, mode: Mode, now: Date): Promise<PlanItem[]> {
+export async function loadPlan(config: Config, mode: Mode, now: Date, cache: FactsCache): Promise<PlanItem[]> {
   const { settings } = config;
   const naming = namingFor(settings, mode);
   return mapLimit(planTargets(config.domains), 16, async ({ line, keyType }) => {
     const paths = await resolvePaths(line.names, keyType, naming);
-    const obs = await observeKeyAndCert(paths, keySpecFor(settings, keyType));
+    const obs = await observeKeyAndCert(paths, keySpecFor(settings, keyType), cache);
     let item = planItem(line, keyType, paths, obs, settings, now);
     if (item.decision.action !== 'skip' && !item.decision.newKey) {
       obs.csr = await observeCsr(paths);

@@ -1,7 +1,8 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, statSync } from 'node:fs';
 import type { Observed } from '../plan/renewal.ts';
 import { parseCertChain } from '../crypto/cert.ts';
-import { describeKey, keyMatchesSpec, parsePrivateKey, spkiHex, type KeySpec } from '../crypto/keys.ts';
+import { parsePrivateKey, spkiSha256, type KeySpec } from '../crypto/keys.ts';
+import { FactsCache } from './facts-cache.ts';
 import { candidateBases, certPaths, type CertPaths, type KeyType, type NamingOptions } from './layout.ts';
 
 function message(err: unknown): string {
@@ -35,28 +36,65 @@ export async function resolvePaths(names: readonly string[], keyType: KeyType, n
   return certPaths(names, keyType, naming, bases[0]);
 }
 
+interface KeyFacts {
+  spkiSha256: string;
+  kind: string;
+  bits: number | null;
+  curve: string | null;
+}
+
+interface CertFactsCached {
+  spkiSha256: string;
+  names: string[];
+  notBefore: string;
+  notAfter: string;
+}
+
+/**
+ * Facts of one file through the cache: `stat` alone when it is unchanged, else read and parse.
+ * Returns null for a missing file; parse errors propagate (and are not cached).
+ */
+async function factsOf<T>(file: string, cache: FactsCache, parse: (text: string) => T): Promise<T | null> {
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (!st) return null;
+  const sig = FactsCache.signature(st);
+  const cached = cache.get<T>(file, sig);
+  if (cached !== undefined) return cached;
+  const text = await readText(file);
+  if (text === null) return null;
+  const facts = parse(text);
+  cache.set(file, sig, facts);
+  return facts;
+}
+
+function keyFacts(pem: string): KeyFacts {
+  const key = parsePrivateKey(pem);
+  const d = key.asymmetricKeyDetails ?? {};
+  return { spkiSha256: spkiSha256(key), kind: String(key.asymmetricKeyType), bits: d.modulusLength ?? null, curve: d.namedCurve ?? null };
+}
+
+function certFacts(pem: string): CertFactsCached {
+  const f = parseCertChain(pem);
+  return { spkiSha256: f.spkiSha256, names: f.names, notBefore: f.notBefore.toISOString(), notAfter: f.notAfter.toISOString() };
+}
+
 /** Reads and checks the key and certificate of one certificate (not the CSR: see {@link observeCsr}). */
-export async function observeKeyAndCert(paths: CertPaths, spec: KeySpec): Promise<Observed> {
+export async function observeKeyAndCert(paths: CertPaths, spec: KeySpec, cache: FactsCache): Promise<Observed> {
   const obs: Observed = { key: { state: 'missing' }, csr: { state: 'missing' }, cert: { state: 'missing' } };
-  const keyPem = await readText(paths.key);
-  let keySpki: string | null = null;
-  if (keyPem !== null) {
-    try {
-      const key = parsePrivateKey(keyPem);
-      keySpki = spkiHex(key);
-      obs.key = { state: 'ok', spkiHex: keySpki, matchesSpec: keyMatchesSpec(key, spec), description: describeKey(key) };
-    } catch (err) {
-      obs.key = { state: 'unreadable', error: message(err) };
+  try {
+    const k = await factsOf(paths.key, cache, keyFacts);
+    if (k) {
+      const matchesSpec = spec.kind === 'rsa' ? k.kind === 'rsa' && k.bits === spec.bits : k.kind === 'ec' && k.curve === spec.curve;
+      obs.key = { state: 'ok', spkiSha256: k.spkiSha256, matchesSpec, description: `${k.kind.toUpperCase()} ${k.bits ?? k.curve}` };
     }
+  } catch (err) {
+    obs.key = { state: 'unreadable', error: message(err) };
   }
-  const certPem = await readText(paths.cert);
-  if (certPem !== null) {
-    try {
-      const facts = parseCertChain(certPem);
-      obs.cert = { state: 'ok', spkiHex: facts.spkiHex, names: facts.names, notBefore: facts.notBefore, notAfter: facts.notAfter };
-    } catch (err) {
-      obs.cert = { state: 'unreadable', error: message(err) };
-    }
+  try {
+    const c = await factsOf(paths.cert, cache, certFacts);
+    if (c) obs.cert = { state: 'ok', spkiSha256: c.spkiSha256, names: c.names, notBefore: new Date(c.notBefore), notAfter: new Date(c.notAfter) };
+  } catch (err) {
+    obs.cert = { state: 'unreadable', error: message(err) };
   }
   return obs;
 }
@@ -71,7 +109,7 @@ export async function observeCsr(paths: CertPaths): Promise<Observed['csr']> {
   try {
     const { parseCsr } = await import('../crypto/csr.ts');
     const facts = parseCsr(pem);
-    return { state: 'ok', spkiHex: facts.spkiHex, names: facts.names };
+    return { state: 'ok', spkiSha256: facts.spkiSha256, names: facts.names };
   } catch (err) {
     return { state: 'unreadable', error: message(err) };
   }

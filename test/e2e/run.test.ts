@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseCertChain, verifyChain } from '../../src/crypto/cert.ts';
-import { parsePrivateKey, spkiHex } from '../../src/crypto/keys.ts';
+import { parsePrivateKey, spkiSha256 } from '../../src/crypto/keys.ts';
 import { makeConfDir, runCertfleet, startTestServers, type TestServers } from '../support/servers.ts';
 
 let servers: TestServers;
@@ -35,7 +35,7 @@ async function tree(dir: string): Promise<string[]> {
 async function assertPair(keyFile: string, certFile: string, names: string[]): Promise<void> {
   const key = parsePrivateKey(await fs.readFile(keyFile, 'utf8'));
   const cert = parseCertChain(await fs.readFile(certFile, 'utf8'));
-  assert.equal(cert.spkiHex, spkiHex(key), `${certFile} belongs to ${keyFile}`);
+  assert.equal(cert.spkiSha256, spkiSha256(key), `${certFile} belongs to ${keyFile}`);
   assert.deepEqual([...cert.names].sort(), [...names].sort());
 }
 

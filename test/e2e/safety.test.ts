@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseCertChain } from '../../src/crypto/cert.ts';
-import { parsePrivateKey, spkiHex } from '../../src/crypto/keys.ts';
+import { parsePrivateKey, spkiSha256 } from '../../src/crypto/keys.ts';
 import { certfleetBin, makeConfDir, runCertfleet, startTestServers, type TestServers } from '../support/servers.ts';
 
 let servers: TestServers;
@@ -30,7 +30,7 @@ async function pairProblems(dir: string): Promise<string[]> {
     try {
       const key = parsePrivateKey(await fs.readFile(keyFile, 'utf8'));
       const cert = parseCertChain(await fs.readFile(certFile, 'utf8'));
-      if (cert.spkiHex !== spkiHex(key)) problems.push(`${c}: certificate and key do not match`);
+      if (cert.spkiSha256 !== spkiSha256(key)) problems.push(`${c}: certificate and key do not match`);
     } catch (err) {
       problems.push(`${c}: ${(err as Error).message}`);
     }

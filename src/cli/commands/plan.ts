@@ -1,4 +1,7 @@
-import { planJson } from '../../plan/build-plan.ts';
+import path from 'node:path';
+import { namingFor, planJson } from '../../plan/build-plan.ts';
+import { FactsCache } from '../../store/facts-cache.ts';
+import { modeDirs } from '../../store/layout.ts';
 import { loadPlan } from '../../run/load-plan.ts';
 import { EXIT, UsageError, type Io } from '../errors.ts';
 import { loadCheckedConfig, modeFrom } from '../load.ts';
@@ -21,7 +24,9 @@ export async function planCommand(flags: PlanFlags, io: Io): Promise<number> {
     if (!/^\d{4}-\d{2}-\d{2}/.test(flags.at) || Number.isNaN(now.getTime())) throw new UsageError(`--at must be an ISO date such as 2027-01-31 or 2027-01-31T12:00:00Z, not ${JSON.stringify(flags.at)}`);
   }
   const config = await loadCheckedConfig(flags.config, io, Boolean(flags.json));
-  const items = await loadPlan(config, mode, now);
+  // Reads the facts cache a run left, never writes it: plan changes nothing on disk.
+  const cache = await FactsCache.load(path.join(modeDirs(namingFor(config.settings, mode)).state, 'facts.json'));
+  const items = await loadPlan(config, mode, now, cache);
   if (flags.json) {
     io.stdout.write(JSON.stringify(planJson(items), null, 2) + '\n');
     return EXIT.ok;

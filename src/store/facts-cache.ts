@@ -1,0 +1,69 @@
+import { promises as fs, type Stats } from 'node:fs';
+import path from 'node:path';
+import { MODE_PUBLIC, writeAtomic } from './atomic.ts';
+
+/** Cached facts of one file, valid while the file's signature is unchanged. */
+interface Entry {
+  sig: string;
+  facts: unknown;
+}
+
+const VERSION = 1;
+
+/**
+ * What certfleet learned from parsing key and certificate files, keyed by path and a file
+ * signature (inode, size, mtime, ctime). Parsing a key costs about half a millisecond in
+ * OpenSSL 3; with thousands of certificates, the nightly no-op must not parse what did not
+ * change. Every write certfleet makes is a rename, which changes the inode, so a stale entry
+ * cannot survive an update; an edit in place changes mtime/ctime.
+ */
+export class FactsCache {
+  private readonly used = new Map<string, Entry>();
+  private changed = false;
+
+  private constructor(
+    private readonly file: string | null,
+    private readonly entries: Record<string, Entry>,
+  ) {}
+
+  /** Reads the cache file; a missing or unreadable one is an empty cache (it is only a cache). */
+  static async load(file: string | null): Promise<FactsCache> {
+    if (!file) return new FactsCache(null, {});
+    try {
+      const data = JSON.parse(await fs.readFile(file, 'utf8')) as { version?: number; entries?: Record<string, Entry> };
+      return new FactsCache(file, data.version === VERSION && data.entries ? data.entries : {});
+    } catch {
+      return new FactsCache(file, {});
+    }
+  }
+
+  /** The signature of a file as `stat` saw it. */
+  static signature(st: Stats): string {
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  }
+
+  /** Facts stored for `path` under this signature, or undefined. */
+  get<T>(path: string, sig: string): T | undefined {
+    const e = this.entries[path];
+    if (!e || e.sig !== sig) return undefined;
+    this.used.set(path, e);
+    return e.facts as T;
+  }
+
+  /** Records facts for `path`. */
+  set(path: string, sig: string, facts: unknown): void {
+    this.used.set(path, { sig, facts });
+    this.changed = true;
+  }
+
+  /**
+   * Writes the entries used in this run (dropping those of files no longer looked at), only when
+   * something changed, so a no-op run writes nothing. Call under the run lock.
+   */
+  async save(): Promise<void> {
+    const dropped = Object.keys(this.entries).some((k) => !this.used.has(k));
+    if (!this.file || (!this.changed && !dropped)) return;
+    await fs.mkdir(path.dirname(this.file), { recursive: true });
+    await writeAtomic(this.file, JSON.stringify({ version: VERSION, entries: Object.fromEntries(this.used) }), MODE_PUBLIC);
+  }
+}
