@@ -4,26 +4,13 @@
  */
 import { createHash, createPublicKey, type JsonWebKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { keyBlock } from './keys.ts';
 
 /** The members RFC 7638 §3.2 hashes, in lexicographic order, per key type. */
 const REQUIRED_MEMBERS: Readonly<Record<string, readonly string[]>> = {
   RSA: ['e', 'kty', 'n'],
   EC: ['crv', 'kty', 'x', 'y'],
 };
-
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
-
-/**
- * Picks the key block out of a PEM file. lematt's EC keys come from `openssl ecparam -genkey`,
- * which writes an `EC PARAMETERS` block before the `EC PRIVATE KEY` block; Node reads only the
- * first block it meets, so the parameters must be skipped.
- */
-function keyBlock(keyPem: string): string | undefined {
-  for (const match of keyPem.matchAll(PEM_BLOCK)) {
-    if (/(PRIVATE|PUBLIC) KEY$/.test(match[1])) return match[0];
-  }
-  return undefined;
-}
 
 /**
  * Builds the RFC 7638 §3 input: the required members only, sorted, no whitespace. Every value
@@ -51,11 +38,11 @@ export function canonicalJwk(jwk: JsonWebKey, subject = 'account key'): string {
  *   types or curves Node cannot express as a JWK (only P-256, P-384, P-521, secp256k1).
  */
 export function jwkThumbprint(keyPem: string, subject = 'account key'): string {
-  const block = keyBlock(keyPem);
-  if (!block) throw new Error(`${subject}: no PEM private or public key block`);
+  if (!/-----BEGIN [A-Z0-9 ]*KEY-----/.test(keyPem)) throw new Error(`${subject}: no PEM private or public key block`);
   let jwk: JsonWebKey;
   try {
-    jwk = createPublicKey(block).export({ format: 'jwk' });
+    // keyBlock skips the `EC PARAMETERS` block `openssl ecparam -genkey` writes first.
+    jwk = createPublicKey(keyBlock(keyPem)).export({ format: 'jwk' });
   } catch (err) {
     throw new Error(`${subject}: cannot use: ${(err as Error).message}`, { cause: err });
   }
