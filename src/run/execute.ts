@@ -10,6 +10,7 @@ import { sweepTemps } from '../store/atomic.ts';
 import { modeDirs, type Mode } from '../store/layout.ts';
 import { acquireRunLock } from '../store/lock.ts';
 import { recoverPublishes } from '../store/publish.ts';
+import { observeKeyAndCert } from '../store/observe.ts';
 import { loadPlan, mapLimit } from './load-plan.ts';
 
 /** Everything one `run` needs; effects go through these. */
@@ -57,6 +58,8 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
     if (due.length > 0) {
       await fs.mkdir(dirs.state, { recursive: true });
       await issueDue(due, results, opts, dirs.state);
+      // Learn the new files' facts now, so the next run finds them cached and writes nothing.
+      await mapLimit(due, 16, (item) => observeKeyAndCert(item.paths, keySpecFor(settings, item.keyType), cache));
     }
     await cache.save().catch((err: Error) => opts.log.warn(`could not save ${dirs.state}/facts.json: ${err.message}`));
     return { mode: opts.mode, directory: opts.directoryUrl, results: items.map((i) => results.get(i)!) };
