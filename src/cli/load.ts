@@ -28,3 +28,8 @@ export function intFlag(name: string, value: string | undefined, fallback: numbe
   if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(value)}`);
   return n;
 }
+
+/** The account key path of a config (checked completely first; the file itself is read by the caller). */
+export async function accountKeyPath(configPath: string, io: Io): Promise<string> {
+  return (await loadCheckedConfig(configPath, io, false)).settings.accountKey;
+}

@@ -52,5 +52,38 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       result.code = await initCommand(flags, io);
     });
 
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
+  program
+    .command('forward')
+    .description('redirect /.well-known/acme-challenge/ requests to the central host (run on remote hosts, e.g. as a prepare command)')
+    .requiredOption('--to <url>', 'base URL of the host serving the challenge drop dir')
+    .option('--listen <addr:port>', 'where to listen (repeatable; default port 80 on IPv4 and IPv6)', collect)
+    .action(async (flags: { to: string; listen?: string[] }) => {
+      const { runForwardCommand } = await import('./commands/forward.ts');
+      result.code = await runForwardCommand({ to: flags.to, listen: flags.listen }, io);
+    });
+
+  program
+    .command('respond')
+    .description("answer any HTTP-01 challenge from the account key's thumbprint (stateless; for every node of a cluster)")
+    .option('--config <path>', CONFIG_HELP, 'conf/lematt.conf')
+    .option('--listen <addr:port>', 'where to listen (repeatable; default port 80 on IPv4 and IPv6)', collect)
+    .action(async (flags: { config: string; listen?: string[] }) => {
+      const { accountKeyPath } = await import('./load.ts');
+      const { runRespondCommand } = await import('./commands/respond.ts');
+      result.code = await runRespondCommand({ accountKeyPath: await accountKeyPath(flags.config, io), listen: flags.listen }, io);
+    });
+
+  program
+    .command('thumbprint')
+    .description("print the account key's JWK thumbprint (RFC 7638)")
+    .option('--config <path>', CONFIG_HELP, 'conf/lematt.conf')
+    .option('--nginx', 'print an nginx location block that answers challenges statelessly')
+    .action(async (flags: { config: string; nginx?: boolean }) => {
+      const { accountKeyPath } = await import('./load.ts');
+      const { runThumbprintCommand } = await import('./commands/thumbprint.ts');
+      result.code = await runThumbprintCommand({ accountKeyPath: await accountKeyPath(flags.config, io), nginx: flags.nginx }, io);
+    });
+
   return program;
 }
