@@ -6,12 +6,12 @@ const DAY = 86_400_000;
 const now = new Date('2027-01-01T00:00:00Z');
 const want = ['example.com', 'www.example.com'];
 const policy: RenewalPolicy = { reauthorizeDays: 30, generateNewCertsAfterDays: 0, alwaysGenerateNewKeys: false };
-const key = { state: 'ok' as const, spkiHex: 'aa', matchesSpec: true, description: 'RSA 2048' };
-const csr = { state: 'ok' as const, spkiHex: 'aa', names: want };
+const key = { state: 'ok' as const, spkiSha256: 'aa', matchesSpec: true, description: 'RSA 2048' };
+const csr = { state: 'ok' as const, spkiSha256: 'aa', names: want };
 /** A certificate issued `ageDays` ago with a `lifeDays` lifetime. */
-const cert = (ageDays: number, lifeDays = 90, extra: Partial<{ names: string[]; spkiHex: string }> = {}) => ({
+const cert = (ageDays: number, lifeDays = 90, extra: Partial<{ names: string[]; spkiSha256: string }> = {}) => ({
   state: 'ok' as const,
-  spkiHex: 'aa',
+  spkiSha256: 'aa',
   names: want,
   notBefore: new Date(now.getTime() - ageDays * DAY),
   notAfter: new Date(now.getTime() + (lifeDays - ageDays) * DAY),
@@ -28,9 +28,9 @@ test('renewal decisions (fixed dates)', () => {
     { desc: 'just outside the window', o: obs({ cert: cert(59) }), action: 'skip' },
     { desc: 'expired', o: obs({ cert: cert(91) }), action: 'renew', reason: /expired/ },
     { desc: 'unreadable cert', o: obs({ cert: { state: 'unreadable', error: 'bad PEM' } }), action: 'renew', reason: /unreadable/ },
-    { desc: 'names changed', o: obs({ cert: cert(1, 90, { names: ['example.com'] }), csr: { state: 'ok', spkiHex: 'aa', names: ['example.com'] } }), action: 'renew', newCsr: true, reason: /\+www\.example\.com/ },
-    { desc: 'cert for another key', o: obs({ cert: cert(1, 90, { spkiHex: 'bb' }) }), action: 'renew', reason: /does not belong/ },
-    { desc: 'CSR for another key gets a new CSR (lematt §9 A9)', o: obs({ cert: cert(70), csr: { state: 'ok', spkiHex: 'bb', names: want } }), action: 'renew', newKey: false, newCsr: true },
+    { desc: 'names changed', o: obs({ cert: cert(1, 90, { names: ['example.com'] }), csr: { state: 'ok', spkiSha256: 'aa', names: ['example.com'] } }), action: 'renew', newCsr: true, reason: /\+www\.example\.com/ },
+    { desc: 'cert for another key', o: obs({ cert: cert(1, 90, { spkiSha256: 'bb' }) }), action: 'renew', reason: /does not belong/ },
+    { desc: 'CSR for another key gets a new CSR (lematt §9 A9)', o: obs({ cert: cert(70), csr: { state: 'ok', spkiSha256: 'bb', names: want } }), action: 'renew', newKey: false, newCsr: true },
     { desc: 'key of the wrong size', o: obs({ key: { ...key, matchesSpec: false } }), action: 'renew', newKey: true, reason: /not what lematt.conf asks/ },
     { desc: 'unreadable key', o: obs({ key: { state: 'unreadable', error: 'x' } }), action: 'renew', newKey: true },
     { desc: 'alwaysGenerateNewKeys when due', o: obs({ cert: cert(70) }), p: { alwaysGenerateNewKeys: true }, action: 'renew', newKey: true, newCsr: true },
