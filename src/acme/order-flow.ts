@@ -10,6 +10,11 @@ type Authorization = acme.Authorization;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// Polling starts soon and backs off gently: a fast CA answers within a few hundred ms, and a run
+// must be bound by the CA and key generation, not by our own sleeps.
+const POLL_FIRST_MS = 60;
+const POLL_MAX_MS = 3000;
+
 function checkDeadline(what: string, deadline: number, startedAt: number): void {
   if (Date.now() > deadline) throw new AcmeTimeoutError(what, Math.round((Date.now() - startedAt) / 1000));
 }
@@ -55,7 +60,7 @@ export async function validate(client: acme.Client, order: Order, req: IssueRequ
     }
     if (req.beforeValidate) for (const p of pending) await req.beforeValidate(p.id, p.token, p.keyAuth);
     for (const p of pending) await step(`respond to ${p.id}`, () => client.completeChallenge(p.challenge));
-    for (let delay = 300; ; delay = Math.min(delay * 2, 3000)) {
+    for (let delay = POLL_FIRST_MS; ; delay = Math.min(delay * 1.5, POLL_MAX_MS)) {
       checkDeadline('validation', deadline, started);
       await sleep(delay);
       const now = await step('authorizations', () => client.getAuthorizations(order));
@@ -73,7 +78,7 @@ export async function validate(client: acme.Client, order: Order, req: IssueRequ
 /** Waits until the order is `valid` (certificate ready) or fails, within the deadline. */
 export async function pollOrder(client: acme.Client, order: Order, step: Step, deadline: number): Promise<Order> {
   const started = Date.now();
-  for (let delay = 200; ; delay = Math.min(delay * 2, 3000)) {
+  for (let delay = POLL_FIRST_MS; ; delay = Math.min(delay * 1.5, POLL_MAX_MS)) {
     if (order.status === 'valid') return order;
     if (order.status === 'invalid') {
       const e = (order.error ?? {}) as { type?: string; detail?: string; status?: number };
