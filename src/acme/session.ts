@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import acme from 'acme-client';
+import type { AxiosError, AxiosResponse } from 'axios';
 import type { Solver } from '../challenge/solver.ts';
 import { AcmeNetworkError, AcmeProblemError, AcmeTimeoutError, parseRetryAfter } from './errors.ts';
 import { pollOrder, validate, type Step } from './order-flow.ts';
@@ -42,17 +43,18 @@ const lastProblem = new AsyncLocalStorage<{ problem: Problem | null }>();
 let configured = false;
 
 /**
- * acme-client flattens errors to their `detail` text and sleeps for any Retry-After inside axios.
- * Its axios instance is shared, so this is set once: no retries of its own (we decide), a
- * request timeout, and an interceptor that keeps the last problem document of the current
- * request chain so {@link typed} can rebuild a full error.
+ * acme-client flattens errors to their `detail` text, sleeps for any Retry-After inside axios,
+ * and (with its retries off) crashes on a network error in its own response interceptor, losing
+ * the cause. Its axios instance is shared, so this is set once: its response interceptor is
+ * replaced by ours, which hands every HTTP answer back to acme-client as it expects, keeps the
+ * last problem document of the current request chain for {@link typed}, and lets network errors
+ * through untouched (code and cause intact). Retries are ours ({@link openAcmeSession}).
  */
 function configure(timeoutMs: number): void {
   acme.axios.defaults.timeout = timeoutMs;
   if (configured) return;
   configured = true;
-  (acme.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number } }).acmeSettings.retryMaxAttempts = 0;
-  acme.axios.interceptors.response.use((resp) => {
+  const record = (resp: AxiosResponse) => {
     const data = resp.data as { type?: unknown; detail?: unknown; identifier?: { value?: string } } | undefined;
     const store = lastProblem.getStore();
     if (store && resp.status >= 400 && data && typeof data.type === 'string') {
@@ -64,8 +66,23 @@ function configure(timeoutMs: number): void {
         identifier: data.identifier?.value ?? null,
       };
     }
-    return resp;
-  });
+  };
+  acme.axios.interceptors.response.clear();
+  acme.axios.interceptors.response.use(
+    (resp) => {
+      record(resp);
+      return resp;
+    },
+    (error: AxiosError) => {
+      const resp = error.response;
+      if (!resp) return Promise.reject(error);
+      record(resp);
+      // acme-client's request interceptor moved the caller's validateStatus here; none means
+      // "every status is an answer", which is how its ACME calls read problems.
+      const accept = (error.config as { retryValidateStatus?: ((s: number) => boolean) | null } | undefined)?.retryValidateStatus;
+      return !accept || accept(resp.status) ? resp : Promise.reject(error);
+    },
+  );
 }
 
 /** Turns what acme-client threw into one of our typed errors, keeping the cause. */
