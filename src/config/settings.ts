@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { ACME_KEYS, type AcmeEndpoint, parseAcmeEndpoint, type PathCheck } from './acme-endpoints.ts';
 import { findSection, type IniDocument, type IniEntry, type IniSection, parseIni, visibleEntries } from './ini.ts';
@@ -29,7 +30,18 @@ export interface Settings {
   /** File-name tag of EC artifacts; default the `curve` value as written (lematt named files so). */
   curveTag: string;
   actionTimeoutSeconds: number;
+  /** HTTP-01 pre-flight before the CA is asked to validate (see challenge/preflight.ts). */
+  preflight: PreflightSettings;
   acme: { prod: AcmeEndpoint; test: AcmeEndpoint };
+}
+
+/** `preflight`, `resolver` and `preflightPort` of `[config]`. */
+export interface PreflightSettings {
+  enabled: boolean;
+  /** `ADDR:PORT` or `[IPV6]:PORT` of the DNS server to ask; null for the system's resolvers. */
+  resolver: string | null;
+  /** Port of the first request to every address: the one the CA validates on (80). */
+  port: number;
 }
 
 /** Where the three config files are; copied into Settings. */
@@ -40,12 +52,15 @@ export interface ConfigPaths {
   actionsFile: string;
 }
 
-/** Keys of `[config]`, canonical spelling (lematt's, plus certfleet's actionTimeout). */
+/** Keys of `[config]`, canonical spelling (lematt's, plus certfleet's actionTimeout and pre-flight). */
 export const CONFIG_KEYS = [
   'reauthorizeDays', 'generateNewCertsAfterDays', 'alwaysGenerateNewKeys', 'challengeDropDir',
   'accountKey', 'keyBitsRSA', 'curve', 'rsaTag', 'curveTag', 'actionTimeout',
+  'preflight', 'resolver', 'preflightPort',
 ] as const;
 type ConfigKey = (typeof CONFIG_KEYS)[number];
+/** Reads one `[config]` key when present; `use` stores it or returns the problem to report. */
+type Each = (name: ConfigKey, use: (value: string, entry: IniEntry) => string | void) => void;
 
 const KNOWN_SECTIONS = ['config', 'acme:prod', 'acme:test'];
 // Names people reach for that are too far from the real ones for closestMatch.
@@ -73,6 +88,7 @@ export function parseSettings(
     challengeDropDir: '', accountKey: '',
     keyBitsRSA: 2048, curve: 'prime256v1', rsaTag: 'rsa2048', curveTag: 'prime256v1',
     actionTimeoutSeconds: 300,
+    preflight: { enabled: false, resolver: null, port: 80 },
     acme: {
       prod: parseAcmeEndpoint(doc, 'prod', opts.cwd, report, checks),
       test: parseAcmeEndpoint(doc, 'test', opts.cwd, report, checks),
@@ -88,7 +104,7 @@ function readConfigSection(
   doc: IniDocument, config: IniSection, settings: Settings, cwd: string, report: Reporter, checks: PathCheck[],
 ): void {
   const keys = splitKnownKeys(visibleEntries(doc, config), CONFIG_KEYS, '[config]', report, referencedKeys(doc));
-  const each = (name: ConfigKey, use: (value: string, entry: IniEntry) => string | void) => {
+  const each: Each = (name, use) => {
     const entry = keys.get(name);
     const value = entry ? readValue(doc, config, entry, report) : null;
     const problem = entry && value !== null ? use(value, entry) : undefined;
@@ -106,6 +122,8 @@ function readConfigSection(
     const n = parseDecimal(v);
     return assign(n !== null && n > 0 ? n : null, (s) => (settings.actionTimeoutSeconds = s), `must be a number of seconds > 0, got "${v}"`);
   });
+
+  readPreflight(keys, each, settings.preflight, report);
 
   let bitsWritten = '2048';
   each('keyBitsRSA', (v, entry) => {
@@ -140,11 +158,46 @@ function readConfigSection(
   settings.accountKey = path('accountKey', 'the ACME account key, an RSA private key in PEM');
 }
 
+/** Reads `preflight`, `resolver` and `preflightPort`; warns when the last two would be ignored. */
+function readPreflight(keys: Map<string, IniEntry>, each: Each, preflight: PreflightSettings, report: Reporter): void {
+  let stated: boolean | null = null;
+  each('preflight', (v) => assign(parseBoolean(v), (b) => (stated = preflight.enabled = b), `must be yes or no (1/yes/true/on, 0/no/false/off), got "${v}"`));
+  each('resolver', (v) => assign(parseResolver(v), (r) => (preflight.resolver = r), `must be an IP address and port 1-65535 (53 when left out), like 192.0.2.53:53, [2001:db8::53]:53 or 192.0.2.53, got "${v}"`));
+  each('preflightPort', (v) => {
+    const port = parseInteger(v);
+    return assign(port !== null && port >= 1 && port <= 65535 ? port : null, (p) => (preflight.port = p), `must be a port number from 1 to 65535, got "${v}"`);
+  });
+  // An invalid preflight value is already an error; saying more about it would be noise.
+  if (stated === true || (stated === null && keys.has('preflight'))) return;
+  for (const name of ['resolver', 'preflightPort'] as const) {
+    const entry = keys.get(name);
+    if (entry) report.warning(entry.line, `${entry.rawKey}: has no effect without "preflight: yes"`);
+  }
+}
+
 /** Stores a parsed value, or returns the problem when parsing gave null. */
 function assign<T>(value: T | null, store: (value: T) => unknown, problem: string): string | undefined {
   if (value === null) return problem;
   store(value);
   return undefined;
+}
+
+/**
+ * Normalises a DNS server address to `ADDR:PORT` or `[IPV6]:PORT` (the forms node:dns takes).
+ * A bare address means port 53; an IPv6 address needs brackets, since `2001:db8::1:53` could
+ * be either. Null unless the address is an IP literal and the port 1-65535.
+ */
+function parseResolver(value: string): string | null {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(value);
+  if (!m) return null;
+  const [, bracketed, plain, portText] = m;
+  const address = bracketed || plain!;
+  const family = isIP(address);
+  // The pattern only lets IPv6 in through brackets; IPv4 must not wear them.
+  if (family === 0 || (family === 4 && bracketed !== undefined)) return null;
+  const port = portText ? Number(portText) : 53;
+  if (port < 1 || port > 65535) return null;
+  return family === 6 ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 function fileTag(value: string): string | null {

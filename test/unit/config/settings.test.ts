@@ -27,6 +27,7 @@ describe('parseSettings: [config]', () => {
       reauthorizeDays: 15, generateNewCertsAfterDays: 0, alwaysGenerateNewKeys: false,
       challengeDropDir: '/var/www/challenges', accountKey: '/home/u/lematt/conf/account.key',
       keyBitsRSA: 2048, curve: 'prime256v1', rsaTag: 'rsa2048', curveTag: 'prime256v1', actionTimeoutSeconds: 300,
+      preflight: { enabled: false, resolver: null, port: 80 },
       acme: {
         prod: { directory: 'https://acme-v02.api.letsencrypt.org/directory', contact: [], eab: null },
         test: { directory: 'https://acme-staging-v02.api.letsencrypt.org/directory', contact: [], eab: null },
@@ -47,6 +48,12 @@ describe('parseSettings: [config]', () => {
     { desc: 'curve P-384', lines: ['curve = P-384'], want: { curve: 'secp384r1', curveTag: 'P-384' } },
     { desc: 'explicit tags win', lines: ['keyBitsRSA = 3072', 'curve = P-384', 'rsaTag = r', 'curveTag = e'], want: { rsaTag: 'r', curveTag: 'e', keyBitsRSA: 3072 } },
     { desc: 'actionTimeout in seconds', lines: ['actionTimeout = 12.5'], want: { actionTimeoutSeconds: 12.5 } },
+    { desc: 'preflight alone: system resolver, port 80', lines: ['preflight = yes'], want: { preflight: { enabled: true, resolver: null, port: 80 } } },
+    { desc: 'preflight off', lines: ['Preflight: Off'], want: { preflight: { enabled: false, resolver: null, port: 80 } } },
+    { desc: 'preflight with an IPv4 resolver and a port', lines: ['preflight = 1', 'resolver = 127.0.0.1:8053', 'preflightPort = 5002'], want: { preflight: { enabled: true, resolver: '127.0.0.1:8053', port: 5002 } } },
+    { desc: 'a resolver without a port gets 53', lines: ['preflight = on', 'resolver = 192.0.2.53'], want: { preflight: { enabled: true, resolver: '192.0.2.53:53', port: 80 } } },
+    { desc: 'an IPv6 resolver in brackets', lines: ['preflight = true', 'resolver = [2001:db8::53]:5353', 'preflightPort = 65535'], want: { preflight: { enabled: true, resolver: '[2001:db8::53]:5353', port: 65535 } } },
+    { desc: 'an IPv6 resolver in brackets without a port', lines: ['preflight = yes', 'RESOLVER = [::1]'], want: { preflight: { enabled: true, resolver: '[::1]:53', port: 80 } } },
   ];
   for (const { desc, lines, want } of values) {
     it(desc, () => {
@@ -56,6 +63,7 @@ describe('parseSettings: [config]', () => {
     });
   }
 
+  const RESOLVER = 'must be an IP address and port 1-65535 (53 when left out), like 192.0.2.53:53, [2001:db8::53]:53 or 192.0.2.53, got';
   const problems: { desc: string; lines: string[]; want: string[] }[] = [
     { desc: 'reauthorizeDays not a number', lines: ['reauthorizeDays = soon'], want: ['lematt.conf:4: error: reauthorizeDays: must be a number of days ≥ 0, got "soon"'] },
     { desc: 'reauthorizeDays negative', lines: ['reauthorizeDays = -1'], want: ['lematt.conf:4: error: reauthorizeDays: must be a number of days ≥ 0, got "-1"'] },
@@ -69,7 +77,19 @@ describe('parseSettings: [config]', () => {
     { desc: 'tag with a slash', lines: ['rsaTag = a/b'], want: ['lematt.conf:4: error: rsaTag: "a/b" cannot be part of a file name (empty, or holds "/" or blanks)'] },
     { desc: 'empty tag', lines: ['curveTag ='], want: ['lematt.conf:4: error: curveTag: "" cannot be part of a file name (empty, or holds "/" or blanks)'] },
     { desc: 'actionTimeout zero', lines: ['actionTimeout = 0'], want: ['lematt.conf:4: error: actionTimeout: must be a number of seconds > 0, got "0"'] },
-    { desc: 'unknown key names the known ones', lines: ['reauthorizeDay = 3'], want: ['lematt.conf:4: warning: unknown key "reauthorizeDay" in [config] (did you mean reauthorizeDays?); known keys: reauthorizeDays, generateNewCertsAfterDays, alwaysGenerateNewKeys, challengeDropDir, accountKey, keyBitsRSA, curve, rsaTag, curveTag, actionTimeout'] },
+    { desc: 'preflight not a boolean', lines: ['preflight = maybe', 'resolver = 127.0.0.1:53'], want: ['lematt.conf:4: error: preflight: must be yes or no (1/yes/true/on, 0/no/false/off), got "maybe"'] },
+    ...['dns.example:53', '::1', '2001:db8::1:53', '[127.0.0.1]:53', '127.0.0.1:0', '127.0.0.1:65536', '[::1]:', '127.0.0.1:53x', '127.0.0.1:123456', ''].map((v) => ({
+      desc: `resolver ${JSON.stringify(v)}`, lines: ['preflight = yes', `resolver = ${v}`], want: [`lematt.conf:5: error: resolver: ${RESOLVER} "${v}"`],
+    })),
+    ...['0', '65536', '80.5', 'http', '-1'].map((v) => ({
+      desc: `preflightPort ${v}`, lines: ['preflight = yes', `preflightPort = ${v}`], want: [`lematt.conf:5: error: preflightPort: must be a port number from 1 to 65535, got "${v}"`],
+    })),
+    { desc: 'resolver and preflightPort without preflight', lines: ['resolver = 127.0.0.1:53', 'preflightPort = 8080'], want: [
+      'lematt.conf:4: warning: resolver: has no effect without "preflight: yes"',
+      'lematt.conf:5: warning: preflightPort: has no effect without "preflight: yes"',
+    ] },
+    { desc: 'resolver with preflight: no', lines: ['preflight = no', 'resolver = 127.0.0.1'], want: ['lematt.conf:5: warning: resolver: has no effect without "preflight: yes"'] },
+    { desc: 'unknown key names the known ones', lines: ['reauthorizeDay = 3'], want: ['lematt.conf:4: warning: unknown key "reauthorizeDay" in [config] (did you mean reauthorizeDays?); known keys: reauthorizeDays, generateNewCertsAfterDays, alwaysGenerateNewKeys, challengeDropDir, accountKey, keyBitsRSA, curve, rsaTag, curveTag, actionTimeout, preflight, resolver, preflightPort'] },
     { desc: 'unknown section', lines: ['[acme:staging]'], want: ['lematt.conf:4: warning: unknown section [acme:staging] (did you mean [acme:test]?); known sections: [config], [acme:prod], [acme:test]'] },
     { desc: '[dns:*] sections are reserved and silent', lines: ['[dns:route53]', 'anything = goes'], want: [] },
     { desc: 'bare % in a value', lines: ['rsaTag = rsa%'], want: ['lematt.conf:4: error: rsaTag: a literal "%" must be written "%%" (found "%")'] },
