@@ -93,12 +93,14 @@ async function issueDue(due: PlanItem[], results: Map<PlanItem, ItemResult>, opt
     return;
   }
   const { issueOne } = await import('./issue-one.ts');
+  const { buildPreflightHook } = await import('../challenge/preflight-hook.ts');
   const ctx = {
     session,
     solver: dropDirSolver(settings.challengeDropDir),
     stateDir,
     keySpec: (item: PlanItem) => keySpecFor(settings, item.keyType),
     log: (m: string) => opts.log.warn(m),
+    beforeValidate: buildPreflightHook(settings.preflight, (m) => opts.log.info(m)),
   };
   await mapLimit(due, opts.parallel, async (item) => {
     opts.log.change(`${item.decision.action === 'issue' ? 'Issuing' : 'Renewing'} ${item.paths.base} [${item.keyType}]: ${item.decision.reason}`);
