@@ -58,7 +58,11 @@ export async function validate(client: acme.Client, order: Order, req: IssueRequ
       await req.solver.present(p.id, p.token, p.keyAuth);
       presented.push(p);
     }
-    if (req.beforeValidate) for (const p of pending) await req.beforeValidate(p.id, p.token, p.keyAuth);
+    // Checks of all names run at once (pre-flight of a 100-name line must not add up); any
+    // failure stops before the CA is asked to validate anything.
+    const check = req.beforeValidate;
+    if (check) await Promise.all(pending.map((p) => check(p.id, p.token, p.keyAuth)));
+    checkDeadline('validation', deadline, started);
     for (const p of pending) await step(`respond to ${p.id}`, () => client.completeChallenge(p.challenge));
     for (let delay = POLL_FIRST_MS; ; delay = Math.min(delay * 1.5, POLL_MAX_MS)) {
       checkDeadline('validation', deadline, started);

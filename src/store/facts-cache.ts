@@ -8,7 +8,7 @@ interface Entry {
   facts: unknown;
 }
 
-const VERSION = 1;
+const VERSION = 2;
 
 /**
  * What certfleet learned from parsing key and certificate files, keyed by path and a file
@@ -21,10 +21,19 @@ export class FactsCache {
   private readonly used = new Map<string, Entry>();
   private changed = false;
 
+  /** Entries are keyed relative to this directory (the mode dir), which keeps the file small. */
+  private readonly root: string;
+
   private constructor(
     private readonly file: string | null,
     private readonly entries: Record<string, Entry>,
-  ) {}
+  ) {
+    this.root = file ? path.dirname(path.dirname(file)) + path.sep : '';
+  }
+
+  private key(file: string): string {
+    return this.root && file.startsWith(this.root) ? file.slice(this.root.length) : file;
+  }
 
   /** Reads the cache file; a missing or unreadable one is an empty cache (it is only a cache). */
   static async load(file: string | null): Promise<FactsCache> {
@@ -39,20 +48,21 @@ export class FactsCache {
 
   /** The signature of a file as `stat` saw it. */
   static signature(st: Stats): string {
-    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    return `${st.ino.toString(36)}.${st.size.toString(36)}.${st.mtimeMs.toString(36)}.${st.ctimeMs.toString(36)}.${st.dev.toString(36)}`;
   }
 
   /** Facts stored for `path` under this signature, or undefined. */
-  get<T>(path: string, sig: string): T | undefined {
-    const e = this.entries[path];
+  get<T>(file: string, sig: string): T | undefined {
+    const k = this.key(file);
+    const e = this.entries[k];
     if (!e || e.sig !== sig) return undefined;
-    this.used.set(path, e);
+    this.used.set(k, e);
     return e.facts as T;
   }
 
   /** Records facts for `path`. */
-  set(path: string, sig: string, facts: unknown): void {
-    this.used.set(path, { sig, facts });
+  set(file: string, sig: string, facts: unknown): void {
+    this.used.set(this.key(file), { sig, facts });
     this.changed = true;
   }
 

@@ -38,8 +38,10 @@ function compareKeys(a: string[], b: string[]): number {
  * changed between runs (lematt.md §9 A7); we break ties by the full name, so the order is stable.
  */
 export function sortSans(names: readonly string[]): string[] {
-  const unique = [...new Set(names.slice(1))];
-  return unique.sort((a, b) => compareKeys(sortKey(a), sortKey(b)) || (a < b ? -1 : a > b ? 1 : 0));
+  // Keys computed once per name, not per comparison: this runs for every line on every run.
+  const keyed = [...new Set(names.slice(1))].map((name) => ({ name, key: sortKey(name) }));
+  keyed.sort((a, b) => compareKeys(a.key, b.key) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return keyed.map((k) => k.name);
 }
 
 /** File-name form of a name: a wildcard's `*` becomes `_`. */
@@ -61,16 +63,12 @@ export function candidateBases(names: readonly string[], limit = 24): string[] {
     if (last && compareKeys(sortKey(last[0]), sortKey(san)) === 0) last.push(san);
     else groups.push([san]);
   }
-  const orders: string[][] = [[]];
+  const stable = [cn, ...sans].map(fileSafe).join('_');
+  if (limit <= 1 || groups.every((g) => g.length === 1)) return [stable];
+  let orders: string[][] = [[]];
   for (const group of groups) {
     const perms = permutations(group, limit);
-    const next: string[][] = [];
-    for (const prefix of orders) {
-      for (const p of perms) {
-        if (next.length < limit) next.push([...prefix, ...p]);
-      }
-    }
-    orders.splice(0, orders.length, ...next);
+    orders = orders.flatMap((prefix) => perms.map((p) => [...prefix, ...p])).slice(0, limit);
   }
   return orders.map((order) => [cn, ...order].map(fileSafe).join('_'));
 }
@@ -121,17 +119,17 @@ export function certPaths(names: readonly string[], keyType: KeyType, opts: Nami
   const certName = (stem: string) => `${stem}-cert-combined${suffix}.pem`;
   const links: CertPaths['links'] = [];
   if (names.length > 1) {
-    for (const name of [...new Set(names)]) {
+    for (const name of new Set(names)) {
       const stem = fileSafe(name);
-      links.push({ path: path.join(dirs.key, keyName(stem)), target: keyName(b) });
-      links.push({ path: path.join(dirs.cert, certName(stem)), target: certName(b) });
+      links.push({ path: `${dirs.key}${path.sep}${keyName(stem)}`, target: keyName(b) });
+      links.push({ path: `${dirs.cert}${path.sep}${certName(stem)}`, target: certName(b) });
     }
   }
   return {
     base: b,
-    key: path.join(dirs.key, keyName(b)),
-    csr: path.join(dirs.csr, `${b}-csr${suffix}.csr`),
-    cert: path.join(dirs.cert, certName(b)),
+    key: `${dirs.key}${path.sep}${keyName(b)}`,
+    csr: `${dirs.csr}${path.sep}${b}-csr${suffix}.csr`,
+    cert: `${dirs.cert}${path.sep}${certName(b)}`,
     links,
   };
 }
