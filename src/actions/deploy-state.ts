@@ -1,0 +1,161 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { MODE_PUBLIC, readIfExists, writeAtomic } from '../store/atomic.ts';
+import type { CertGroup } from './grouping.ts';
+import { assertSafeName } from './placeholders.ts';
+import type { ChangedCert } from './types.ts';
+
+/** The deploy state's file name inside the state dir (`<configDir>/<mode>/.certfleet/`). */
+export const DEPLOY_STATE_FILE = 'deploy.json';
+
+const VERSION = 1;
+
+/** A section that still owes a deployment of these certificates. */
+export interface PendingDeployment extends CertGroup {
+  /** When it was first recorded (ISO 8601). */
+  since: string;
+  /** Attempts that failed so far. */
+  attempts: number;
+  /** When the last attempt failed (ISO 8601), or null. */
+  lastFailure: string | null;
+}
+
+/** How one section's deployment went, for {@link settlePending}. */
+export interface DeployOutcome {
+  section: string;
+  ok: boolean;
+  /** The certificates the attempt deployed (by `certPath`); only these are settled on success. */
+  certPaths: readonly string[];
+}
+
+/**
+ * Adds `groups` to `pending` (pure): a section already pending gains the new certificates
+ * (one entry per `certPath`; a newer record of the same path replaces the older), a new section
+ * is appended. Order is first-recorded.
+ */
+export function mergePending(pending: readonly PendingDeployment[], groups: readonly CertGroup[], now: Date): PendingDeployment[] {
+  const next = pending.map((entry) => ({ ...entry, certs: [...entry.certs] }));
+  for (const group of groups) {
+    let entry = next.find((e) => e.section === group.section);
+    if (!entry) next.push((entry = { section: group.section, certs: [], since: now.toISOString(), attempts: 0, lastFailure: null }));
+    for (const cert of group.certs) {
+      const at = entry.certs.findIndex((c) => c.certPath === cert.certPath);
+      if (at >= 0) entry.certs[at] = cert;
+      else entry.certs.push(cert);
+    }
+  }
+  return next;
+}
+
+/**
+ * Applies an outcome (pure). Success removes the deployed certificates from the section's entry
+ * and the entry once it is empty (a certificate recorded after the attempt was built stays
+ * owed). Failure keeps everything and counts the attempt.
+ */
+export function settlePending(pending: readonly PendingDeployment[], outcome: DeployOutcome, now: Date): PendingDeployment[] {
+  const done = new Set(outcome.certPaths);
+  return pending.flatMap((entry) => {
+    if (entry.section !== outcome.section) return [entry];
+    if (!outcome.ok) return [{ ...entry, attempts: entry.attempts + 1, lastFailure: now.toISOString() }];
+    const certs = entry.certs.filter((cert) => !done.has(cert.certPath));
+    return certs.length === 0 ? [] : [{ ...entry, certs }];
+  });
+}
+
+/**
+ * Deployments owed, kept in `<stateDir>/deploy.json` (written atomically) so that a deployment
+ * that failed, or never ran because certfleet crashed after publishing a certificate, is retried
+ * by the next run although the certificate is fresh by then, until it succeeds; and so that a
+ * success is never repeated. Delivery is at least once: a crash after a section's commands
+ * succeeded but before {@link DeployState.settle} runs them again next time.
+ *
+ * Use under the run lock: `load` at the start; `record` right after publishing each certificate,
+ * before any action runs (the pending groups of that certificate alone, from `groupBySection`);
+ * after all requests, deploy `pending()` (new and old alike) and `settle` each section as soon
+ * as it is done. Calls are applied and written in call order.
+ */
+export class DeployState {
+  private queue: Promise<void> = Promise.resolve();
+  private written: string;
+
+  private constructor(readonly file: string, private entries: PendingDeployment[]) {
+    this.written = serialise(entries);
+  }
+
+  /**
+   * Reads `<stateDir>/deploy.json`; a missing file is no pending deployment. Throws, naming the
+   * file, when it is unreadable or malformed: forgetting owed deployments silently is worse.
+   */
+  static async load(stateDir: string): Promise<DeployState> {
+    const file = path.join(stateDir, DEPLOY_STATE_FILE);
+    const text = await readIfExists(file);
+    if (text === null) return new DeployState(file, []);
+    try {
+      return new DeployState(file, parseState(JSON.parse(text)));
+    } catch (err) {
+      throw new Error(`${file}: ${(err as Error).message}; fix the file, or remove it to forget the pending deployments it holds`, { cause: err });
+    }
+  }
+
+  /** The sections owed a deployment, first-recorded first (a copy). */
+  pending(): PendingDeployment[] {
+    return this.entries.map((entry) => ({ ...entry, certs: [...entry.certs] }));
+  }
+
+  /** Records `groups` as owed ({@link mergePending}) and writes the file. Rejects if the write fails. */
+  record(groups: readonly CertGroup[], now: Date): Promise<void> {
+    return this.update((entries) => mergePending(entries, groups, now));
+  }
+
+  /** Applies `outcome` ({@link settlePending}) and writes the file. Rejects if the write fails. */
+  settle(outcome: DeployOutcome, now: Date): Promise<void> {
+    return this.update((entries) => settlePending(entries, outcome, now));
+  }
+
+  private update(change: (entries: PendingDeployment[]) => PendingDeployment[]): Promise<void> {
+    const run = this.queue.then(async () => {
+      // Kept in memory even if the write fails, so this run still deploys it and a later write
+      // of this run can still persist it.
+      this.entries = change(this.entries);
+      const text = serialise(this.entries);
+      if (text === this.written) return;
+      await fs.mkdir(path.dirname(this.file), { recursive: true });
+      await writeAtomic(this.file, text, MODE_PUBLIC);
+      this.written = text;
+    });
+    this.queue = run.catch(() => {});
+    return run;
+  }
+}
+
+function serialise(entries: readonly PendingDeployment[]): string {
+  return `${JSON.stringify({ version: VERSION, pending: entries }, null, 2)}\n`;
+}
+
+function parseState(data: unknown): PendingDeployment[] {
+  const state = data as { version?: unknown; pending?: unknown };
+  if (typeof state !== 'object' || state === null || state.version !== VERSION) throw new Error(`not a version ${VERSION} deploy state`);
+  if (!Array.isArray(state.pending)) throw new Error('"pending" must be an array');
+  return state.pending.map((raw: unknown, index) => {
+    const entry = raw as Record<string, unknown>;
+    const where = `pending[${index}]`;
+    if (typeof entry?.section !== 'string' || typeof entry.since !== 'string' || typeof entry.attempts !== 'number'
+      || !(entry.lastFailure === null || typeof entry.lastFailure === 'string') || !Array.isArray(entry.certs)) {
+      throw new Error(`${where}: needs section, since, attempts, lastFailure and certs`);
+    }
+    const certs = entry.certs.map((cert: unknown, i) => parseCert(cert, `${where}.certs[${i}]`));
+    return { section: entry.section, since: entry.since, attempts: entry.attempts, lastFailure: entry.lastFailure, certs };
+  });
+}
+
+function parseCert(raw: unknown, where: string): ChangedCert {
+  const cert = raw as Record<string, unknown>;
+  const names = cert?.names;
+  if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string')) throw new Error(`${where}: needs names`);
+  if (cert.keyType !== 'rsa' && cert.keyType !== 'ec') throw new Error(`${where}: keyType must be rsa or ec`);
+  if (typeof cert.certPath !== 'string' || !path.isAbsolute(cert.certPath) || typeof cert.keyPath !== 'string' || !path.isAbsolute(cert.keyPath)) {
+    throw new Error(`${where}: needs absolute certPath and keyPath`);
+  }
+  for (const name of names as string[]) assertSafeName(name);
+  return { names: names as string[], keyType: cert.keyType, certPath: cert.certPath, keyPath: cert.keyPath };
+}
