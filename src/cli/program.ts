@@ -30,6 +30,7 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--cron', 'print nothing unless something changed or failed')
     .option('--directory <url>', 'ACME directory URL (overrides lematt.conf and the mode default)')
     .option('--json', 'print a machine-readable summary on stdout')
+    .option('--dry-run', 'show what would be requested and run, without requesting, writing or running anything')
     .action(async (flags) => {
       const { runCommand } = await import('./commands/run.ts');
       result.code = await runCommand(flags, io);

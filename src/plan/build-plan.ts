@@ -1,3 +1,5 @@
+import { groupBySection } from '../actions/grouping.ts';
+import type { ActionsConfig } from '../config/actions.ts';
 import type { DomainLine } from '../config/domains.ts';
 import type { Settings } from '../config/settings.ts';
 import type { KeySpec } from '../crypto/keys.ts';
@@ -38,7 +40,7 @@ export function planItem(line: DomainLine, keyType: KeyType, paths: CertPaths, o
 }
 
 /** The serialisable view `plan --json` prints, one object per item. */
-export function planJson(items: readonly PlanItem[]): object[] {
+export function planJson(items: readonly PlanItem[], actions?: ActionsConfig): object[] {
   return items.map((i) => ({
     line: i.line,
     names: i.identifiers,
@@ -50,5 +52,11 @@ export function planJson(items: readonly PlanItem[]): object[] {
     cert: i.paths.cert,
     key: i.paths.key,
     warnings: i.decision.warnings,
+    ...(actions ? { sections: sectionsFor(actions, i) } : {}),
   }));
+}
+
+/** The actions.conf sections whose commands run when this certificate changes ([every] included). */
+export function sectionsFor(actions: ActionsConfig, item: PlanItem): string[] {
+  return groupBySection(actions, [{ names: item.names, keyType: item.keyType, certPath: item.paths.cert, keyPath: item.paths.key }]).map((g) => g.section);
 }

@@ -1,3 +1,4 @@
+import type { SectionReport } from '../actions/deploy.ts';
 import type { PlanItem } from '../plan/build-plan.ts';
 
 /** The outcome of one item of a run. */
@@ -16,6 +17,8 @@ export interface RunSummary {
   mode: 'prod' | 'test';
   directory: string;
   results: ItemResult[];
+  /** The deployments run (actions.conf sections), new and retried. */
+  deployments: SectionReport[];
 }
 
 /** Counts per status. */
@@ -26,8 +29,13 @@ export function counts(results: readonly ItemResult[]): Record<ItemResult['statu
 }
 
 /** True when the run changed something or something failed: what `--cron` reports. */
-export function noteworthy(results: readonly ItemResult[]): boolean {
-  return results.some((r) => r.status !== 'unchanged' || r.warnings.length > 0);
+export function noteworthy(s: RunSummary): boolean {
+  return s.deployments.length > 0 || s.results.some((r) => r.status !== 'unchanged' || r.warnings.length > 0);
+}
+
+/** True when a certificate or a deployment failed: the run exits 1. */
+export function failed(s: RunSummary): boolean {
+  return s.results.some((r) => r.status === 'failed') || s.deployments.some((d) => !d.ok);
 }
 
 /** Machine-readable summary (stable keys; dates as ISO strings). */
@@ -50,6 +58,23 @@ export function summaryJson(s: RunSummary): string {
         errorType: r.errorType,
         warnings: r.warnings,
       })),
+      deployments: s.deployments.map((d) => ({
+        section: d.section,
+        ok: d.ok,
+        cns: d.cns,
+        note: d.note,
+        commands: d.commands.map((c) => ({
+          kind: c.kind,
+          line: c.line,
+          command: c.command,
+          status: c.status,
+          exitCode: c.exitCode,
+          signal: c.signal,
+          timedOut: c.timedOut,
+          durationMs: Math.round(c.durationMs),
+          output: c.output,
+        })),
+      })),
     },
     null,
     2,
@@ -63,6 +88,14 @@ export function summaryText(s: RunSummary): string {
     if (r.status === 'unchanged') continue;
     const what = `${r.status.padEnd(8)} ${r.item.keyType.padEnd(3)} ${r.item.identifiers.join(' ')}`;
     lines.push(r.status === 'failed' ? `${what}: ${r.error}` : `${what} (until ${r.notAfter?.toISOString()})`);
+  }
+  for (const d of s.deployments) {
+    const bad = d.commands.find((c) => c.status === 'failed');
+    lines.push(
+      bad
+        ? `FAILED   [${d.section}] ${bad.kind}: ${bad.command}: ${bad.timedOut ? 'timed out' : bad.signal ? `killed by ${bad.signal}` : `exit ${bad.exitCode}`}; retried next run`
+        : `deployed [${d.section}] for ${d.cns.join(' ')}${d.note ? ` (${d.note})` : ''}`,
+    );
   }
   const c = counts(s.results);
   lines.push(`${c.issued} issued, ${c.renewed} renewed, ${c.unchanged} unchanged, ${c.failed} failed`);

@@ -11,7 +11,10 @@ import { modeDirs, type Mode } from '../store/layout.ts';
 import { acquireRunLock } from '../store/lock.ts';
 import { recoverPublishes } from '../store/publish.ts';
 import { observeKeyAndCert } from '../store/observe.ts';
+import { DeployState } from '../actions/deploy-state.ts';
+import { deployPending, recordChanged, type DeployContext } from './deploy-step.ts';
 import { loadPlan, mapLimit } from './load-plan.ts';
+import { NameLocks, withPrepare } from './prepare-step.ts';
 
 /** Everything one `run` needs; effects go through these. */
 export interface RunOptions {
@@ -31,9 +34,10 @@ function errorType(err: unknown): string {
 }
 
 /**
- * One run: lock the config dir, finish any interrupted publish, decide, and issue what is due,
- * each certificate on its own (one failure never stops the others). ACME code is loaded only
- * when something is due, so a nightly run with nothing to do makes no network call.
+ * One run: lock the config dir, finish any interrupted publish, decide, issue what is due (each
+ * certificate on its own: one failure never stops the others), then run the deployments owed,
+ * new and left over. ACME code is loaded only when something is due, so a nightly run with
+ * nothing to do makes no network call.
  * Throws only for what stops the whole run (lock busy, unwritable directories).
  */
 export async function executeRun(opts: RunOptions): Promise<RunSummary> {
@@ -48,6 +52,16 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
     await Promise.all([dirs.key, dirs.csr, dirs.cert].map(sweepTemps));
 
     // Decided after taking the lock: another run may have just renewed everything.
+    const deployState = await DeployState.load(dirs.state);
+    const deploy: DeployContext = {
+      actions: opts.config.actions,
+      domains: opts.config.domains,
+      configDir: settings.configDir,
+      mode: opts.mode,
+      timeoutMs: settings.actionTimeoutSeconds * 1000,
+      log: opts.log,
+      now: opts.now,
+    };
     const cache = await FactsCache.load(path.join(dirs.state, 'facts.json'));
     const items = await loadPlan(opts.config, opts.mode, opts.now(), cache);
     for (const item of items) for (const w of item.decision.warnings) opts.log.warn(`${item.paths.base} [${item.keyType}]: ${w}`);
@@ -57,18 +71,25 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
     );
     if (due.length > 0) {
       await fs.mkdir(dirs.state, { recursive: true });
-      await issueDue(due, results, opts, dirs.state);
+      await issueDue(due, results, opts, dirs.state, (item) => recordChanged(deployState, item, deploy));
       // Learn the new files' facts now, so the next run finds them cached and writes nothing.
       await mapLimit(due, 16, (item) => observeKeyAndCert(item.paths, keySpecFor(settings, item.keyType), cache));
     }
     await cache.save().catch((err: Error) => opts.log.warn(`could not save ${dirs.state}/facts.json: ${err.message}`));
-    return { mode: opts.mode, directory: opts.directoryUrl, results: items.map((i) => results.get(i)!) };
+    const deployments = await deployPending(deployState, deploy);
+    return { mode: opts.mode, directory: opts.directoryUrl, results: items.map((i) => results.get(i)!), deployments };
   } finally {
     await lock.release();
   }
 }
 
-async function issueDue(due: PlanItem[], results: Map<PlanItem, ItemResult>, opts: RunOptions, stateDir: string): Promise<void> {
+async function issueDue(
+  due: PlanItem[],
+  results: Map<PlanItem, ItemResult>,
+  opts: RunOptions,
+  stateDir: string,
+  published: (item: PlanItem) => Promise<void>,
+): Promise<void> {
   const { settings } = opts.config;
   const fail = (item: PlanItem, err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);
@@ -102,10 +123,12 @@ async function issueDue(due: PlanItem[], results: Map<PlanItem, ItemResult>, opt
     log: (m: string) => opts.log.warn(m),
     beforeValidate: buildPreflightHook(settings.preflight, (m) => opts.log.info(m)),
   };
+  const prepare = { configDir: settings.configDir, mode: opts.mode, locks: new NameLocks(), log: opts.log };
   await mapLimit(due, opts.parallel, async (item) => {
     opts.log.change(`${item.decision.action === 'issue' ? 'Issuing' : 'Renewing'} ${item.paths.base} [${item.keyType}]: ${item.decision.reason}`);
     try {
-      const done = await issueOne(item, ctx);
+      const done = await withPrepare(item, opts.config.actions, prepare, () => issueOne(item, ctx));
+      await published(item);
       for (const w of done.warnings) opts.log.warn(`${item.paths.base} [${item.keyType}]: ${w}`);
       results.set(item, {
         item,

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { namingFor, planJson } from '../../plan/build-plan.ts';
+import { namingFor, planJson, sectionsFor } from '../../plan/build-plan.ts';
 import { FactsCache } from '../../store/facts-cache.ts';
 import { modeDirs } from '../../store/layout.ts';
 import { loadPlan } from '../../run/load-plan.ts';
@@ -28,12 +28,13 @@ export async function planCommand(flags: PlanFlags, io: Io): Promise<number> {
   const cache = await FactsCache.load(path.join(modeDirs(namingFor(config.settings, mode)).state, 'facts.json'));
   const items = await loadPlan(config, mode, now, cache);
   if (flags.json) {
-    io.stdout.write(JSON.stringify(planJson(items), null, 2) + '\n');
+    io.stdout.write(JSON.stringify(planJson(items, config.actions), null, 2) + '\n');
     return EXIT.ok;
   }
   for (const i of items) {
     const until = i.decision.notAfter ? ` (until ${i.decision.notAfter.toISOString()})` : '';
-    io.stdout.write(`${i.decision.action.padEnd(6)} ${i.keyType.padEnd(3)} ${i.identifiers.join(' ')}: ${i.decision.reason}${until}\n`);
+    const sections = i.decision.action === 'skip' ? '' : `; then runs ${sectionsFor(config.actions, i).map((s) => `[${s}]`).join(' ')}`;
+    io.stdout.write(`${i.decision.action.padEnd(6)} ${i.keyType.padEnd(3)} ${i.identifiers.join(' ')}: ${i.decision.reason}${until}${sections}\n`);
     for (const w of i.decision.warnings) io.stdout.write(`       warning: ${w}\n`);
   }
   return EXIT.ok;

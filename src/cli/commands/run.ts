@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { parsePrivateKey } from '../../crypto/keys.ts';
 import { createLogger } from '../../report/logger.ts';
-import { noteworthy, summaryJson, summaryText } from '../../report/summary.ts';
+import { failed, noteworthy, summaryJson, summaryText } from '../../report/summary.ts';
 import { executeRun } from '../../run/execute.ts';
 import { ConfigError, EXIT, type Io } from '../errors.ts';
 import { intFlag, loadCheckedConfig, modeFrom } from '../load.ts';
@@ -15,6 +15,7 @@ export interface RunFlags {
   cron?: boolean;
   directory?: string;
   json?: boolean;
+  dryRun?: boolean;
 }
 
 async function readAccountKey(file: string, lemattConf: string, configFlag: string): Promise<string> {
@@ -38,13 +39,25 @@ export async function runCommand(flags: RunFlags, io: Io): Promise<number> {
   const parallel = intFlag('--parallel', flags.parallel, 1, 1, 64);
   const config = await loadCheckedConfig(flags.config, io, Boolean(flags.cron));
   const accountKeyPem = await readAccountKey(config.settings.accountKey, config.settings.lemattConf, flags.config);
+  if (flags.dryRun) {
+    const { dryRun } = await import('../../run/dry-run.ts');
+    const out = await dryRun(config, mode, io.now());
+    io.stdout.write(flags.json ? JSON.stringify(out.json, null, 2) + '\n' : out.text);
+    return EXIT.ok;
+  }
   const directoryUrl = flags.directory ?? config.settings.acme[mode].directory;
   const log = createLogger({ mode, cron: Boolean(flags.cron), write: (l) => io.stderr.write(l) });
   const lockWaitMs = intFlag('CERTFLEET_LOCK_WAIT_MS', io.env.CERTFLEET_LOCK_WAIT_MS, 10_000, 0, 3_600_000);
 
+  // Prepare commands run in process groups of their own; an interrupted run must stop them, which
+  // the exit hook of src/actions does: turn the signal into an exit so that hook runs.
+  const stop = (signal: NodeJS.Signals) => {
+    io.stderr.write(`certfleet: ${signal}: stopping\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', stop).once('SIGTERM', stop);
   const summary = await executeRun({ config, mode, directoryUrl, accountKeyPem, parallel, now: io.now, log, lockWaitMs });
-  const failed = summary.results.some((r) => r.status === 'failed');
   if (flags.json) io.stdout.write(summaryJson(summary) + '\n');
-  else if (!flags.cron || noteworthy(summary.results)) io.stdout.write(summaryText(summary));
-  return failed ? EXIT.failed : EXIT.ok;
+  else if (!flags.cron || noteworthy(summary)) io.stdout.write(summaryText(summary));
+  return failed(summary) ? EXIT.failed : EXIT.ok;
 }

@@ -1,0 +1,63 @@
+import type { DeployState } from '../actions/deploy-state.ts';
+import { runDeployments, type SectionReport } from '../actions/deploy.ts';
+import { groupBySection, planDeployments } from '../actions/grouping.ts';
+import { sectionFor, type ActionsConfig } from '../config/actions.ts';
+import type { DomainLine } from '../config/domains.ts';
+import type { PlanItem } from '../plan/build-plan.ts';
+import type { Logger } from '../report/logger.ts';
+import type { Mode } from '../store/layout.ts';
+
+/** Where the deploy step runs: conf dir, mode, the per-command timeout, the log and the clock. */
+export interface DeployContext {
+  actions: ActionsConfig;
+  domains: readonly DomainLine[];
+  configDir: string;
+  mode: Mode;
+  timeoutMs: number;
+  log: Logger;
+  now: () => Date;
+}
+
+/**
+ * Records that the sections of a just-published certificate owe a deployment. Called right
+ * after the certificate is in place, so a crash before the deployment ran is found by the next
+ * run like a failed one (lematt lost these, §9 A1).
+ */
+export async function recordChanged(state: DeployState, item: PlanItem, ctx: DeployContext): Promise<void> {
+  const changed = { names: item.names, keyType: item.keyType, certPath: item.paths.cert, keyPath: item.paths.key };
+  await state.record(groupBySection(ctx.actions, [changed]), ctx.now());
+}
+
+/**
+ * Orders sections by where their names first appear in `domains` (as lematt, whose order was the
+ * first changed name's, but independent of which request of a `--parallel` run finished first);
+ * `[every]` and sections no longer in actions.conf come last.
+ */
+function inDomainsOrder<T extends { section: string }>(pending: T[], ctx: DeployContext): T[] {
+  const rank = new Map<string, number>();
+  for (const line of ctx.domains) {
+    for (const name of line.names) {
+      const section = sectionFor(ctx.actions, name).name;
+      if (!rank.has(section)) rank.set(section, rank.size);
+    }
+  }
+  const at = (s: string) => (s === 'every' ? Number.MAX_SAFE_INTEGER - 1 : rank.get(s) ?? Number.MAX_SAFE_INTEGER);
+  return [...pending].sort((a, b) => at(a.section) - at(b.section));
+}
+
+/**
+ * Runs every deployment owed, new in this run or left over from earlier runs: once per section,
+ * uploadCerts → uploadKeys → update through /bin/sh. A section is settled (forgotten) only when
+ * all its commands succeeded; a failed one stays owed and is tried again next run.
+ */
+export async function deployPending(state: DeployState, ctx: DeployContext): Promise<SectionReport[]> {
+  const pending = inDomainsOrder(state.pending(), ctx);
+  if (pending.length === 0) return [];
+  ctx.log.change(`Copying keys and certificates, then reloading services: ${pending.map((p) => `[${p.section}]`).join(' ')}`);
+  const deployments = planDeployments(ctx.actions, pending, { configDir: ctx.configDir, mode: ctx.mode });
+  return runDeployments(deployments, {
+    log: ctx.log,
+    timeoutMs: ctx.timeoutMs,
+    onResult: (r) => state.settle({ section: r.section, ok: r.ok, certPaths: r.certPaths }, ctx.now()),
+  });
+}

@@ -1,0 +1,51 @@
+import path from 'node:path';
+import { DeployState } from '../actions/deploy-state.ts';
+import { groupBySection, planDeployments, prepareCommands } from '../actions/grouping.ts';
+import type { Config } from '../config/load.ts';
+import { namingFor, planJson } from '../plan/build-plan.ts';
+import { FactsCache } from '../store/facts-cache.ts';
+import { modeDirs, type Mode } from '../store/layout.ts';
+import { loadPlan } from './load-plan.ts';
+
+/**
+ * What `run --dry-run` prints: everything a run would do up to, not including, ACME requests
+ * and actions: the due certificates, the prepare commands each request would start, and every
+ * section's commands as they would run (for the due certificates, assuming they succeed, plus
+ * deployments owed from earlier runs). Reads only: no lock, no key generation, no writes.
+ */
+export async function dryRun(config: Config, mode: Mode, now: Date): Promise<{ text: string; json: object }> {
+  const { settings, actions } = config;
+  const dirs = modeDirs(namingFor(settings, mode));
+  const items = await loadPlan(config, mode, now, await FactsCache.load(path.join(dirs.state, 'facts.json')));
+  const due = items.filter((i) => i.decision.action !== 'skip');
+  const owed = (await DeployState.load(dirs.state)).pending();
+  const changed = due.map((i) => ({ names: i.names, keyType: i.keyType, certPath: i.paths.cert, keyPath: i.paths.key }));
+  const groups = groupBySection(actions, changed);
+  for (const p of owed) {
+    const g = groups.find((x) => x.section === p.section);
+    if (g) g.certs.push(...p.certs.filter((c) => !g.certs.some((d) => d.certPath === c.certPath)));
+    else groups.push({ section: p.section, certs: p.certs });
+  }
+  const deployments = planDeployments(actions, groups, { configDir: settings.configDir, mode });
+
+  const lines: string[] = [];
+  for (const i of due) {
+    lines.push(`would ${i.decision.action} ${i.keyType} ${i.identifiers.join(' ')}: ${i.decision.reason}`);
+    for (const p of prepareCommands(actions, i.names)) for (const c of p.commands) lines.push(`  prepare [${c.section}]: ${c.command}`);
+  }
+  if (owed.length) lines.push(`owed from earlier runs: ${owed.map((p) => `[${p.section}]`).join(' ')}`);
+  for (const d of deployments) {
+    lines.push(`would run [${d.section}] for ${[...new Set(d.certs.map((c) => c.names[0]))].join(' ')}`);
+    for (const c of d.commands) lines.push(`  ${c.kind}: ${c.command}`);
+  }
+  lines.push(`${due.length} due, ${items.length - due.length} not due; nothing was requested, written or run`);
+  return {
+    text: lines.join('\n') + '\n',
+    json: {
+      dryRun: true,
+      mode,
+      plan: planJson(due),
+      deployments: deployments.map((d) => ({ section: d.section, cns: [...new Set(d.certs.map((c) => c.names[0]))], commands: d.commands.map((c) => ({ kind: c.kind, line: c.line, command: c.command })) })),
+    },
+  };
+}
