@@ -172,3 +172,33 @@ test('a crash between issuance and deployment is retried by the next run', async
   assert.deepEqual(s.deployments.map((d: { section: string; ok: boolean }) => `${d.section}:${d.ok}`), ['default:true']);
   assert.deepEqual(await lines(log), [`DEPLOYED [${name}]`]);
 });
+
+test('--dry-run shows requests, prepare and expanded commands without requesting, writing or running; plan names the sections', async () => {
+  const z = rand();
+  const [name, mail] = [`d${z}.example.com`, `m${z}.example.com`];
+  const conf = await makeConfDir(servers, { domains: `${name} www\n${mail}\n` });
+  const dir = path.dirname(conf);
+  const log = path.join(dir, 'actions.log');
+  await fs.writeFile(
+    path.join(dir, 'actions.conf'),
+    `[default]\nprepare: ["/bin/true DOMAIN"]\nuploadCerts: ["echo CERTS >> ${log}"]\n[mail]\ndomains: ${mail}\nupdate: ["echo DOMAINS_CN >> ${log}"]\n[every]\nupdate: ["true"]\n`,
+  );
+  const before = (await fs.readdir(dir)).sort();
+  // A dead directory URL: a dry run must not contact the CA.
+  const dry = await runCertfleet(['--test', '--config', conf, '--dry-run', '--directory', 'https://127.0.0.1:9/dir'], { env });
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, new RegExp(`would issue rsa ${name} www\\.${name}: no certificate yet`));
+  assert.match(dry.stdout, new RegExp(`  prepare \\[default\\]: /bin/true www\\.${name}`));
+  assert.ok(dry.stdout.includes(`  uploadCerts: echo ${dir}/test/cert/${name}* ${dir}/test/cert/www.${name}* >> ${log}`), dry.stdout);
+  assert.ok(dry.stdout.includes(`would run [mail] for ${mail}\n  update: echo ${mail} >> ${log}`), dry.stdout);
+  assert.deepEqual((await fs.readdir(dir)).sort(), before, 'nothing written');
+  const plan = await runCertfleet(['plan', '--test', '--config', conf, '--json'], { env });
+  assert.equal(plan.code, 0, plan.stderr);
+  const items = JSON.parse(plan.stdout);
+  assert.deepEqual(items.map((i: { names: string[]; sections: string[] }) => `${i.names[0]}:${i.sections.join(',')}`), [
+    `${name}:default,every`,
+    `${name}:default,every`,
+    `${mail}:mail,every`,
+    `${mail}:mail,every`,
+  ]);
+});
