@@ -1,23 +1,18 @@
 // Deploy actions end to end: the built binary against Pebble + nginx, with real commands
 // (/bin/sh, rsync between directories, a prepare script that leaves a child running).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { procStat } from '../../src/actions/process-group.ts';
-import { makeConfDir, runCertfleet, startTestServers, type TestServers } from '../support/servers.ts';
+import { makeConfDir, runCertfleet } from '../support/servers.ts';
+import { useTestServers } from '../support/use-servers.ts';
 
-let servers: TestServers;
-let env: Record<string, string>;
-before(async () => {
-  servers = await startTestServers();
-  env = { NODE_EXTRA_CA_CERTS: servers.caCertPath };
-});
-after(async () => servers?.stop());
+const fx = useTestServers();
 
 const rand = () => randomBytes(4).toString('hex');
-const run = (conf: string, ...args: string[]) => runCertfleet(['--test', '--config', conf, ...args], { env });
+const run = (conf: string, ...args: string[]) => runCertfleet(['--test', '--config', conf, ...args], { env: fx.env });
 const lines = async (file: string) => (await fs.readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
 /** Alive and not a zombie (this container's PID 1 does not reap orphans). */
 const running = (pid: number) => {
@@ -28,7 +23,7 @@ const running = (pid: number) => {
 test('sections run once each after all requests, in order, with placeholders, env vars and real rsync; prepare processes and their children are gone', async () => {
   const z = rand();
   const [a, single, other] = [`a${z}.example.com`, `single${z}.example.org`, `o${z}.example.net`];
-  const conf = await makeConfDir(servers, { domains: '' });
+  const conf = await makeConfDir(fx.servers, { domains: '' });
   const dir = path.dirname(conf);
   const log = path.join(dir, 'actions.log');
   const dest = path.join(dir, 'remote');
@@ -100,8 +95,8 @@ update: ["echo UPDATE-MAIL CN=[DOMAINS_CN] >> ${log}", "printf '%%s\\\\n' \\"$CE
 test('a failing action is isolated, reported with its output, and retried on later runs until it succeeds; a failed issuance deploys nothing', async () => {
   const z = rand();
   const [good, bad, flaky] = [`g${z}.example.com`, `bad${z}.example.com`, `f${z}.example.com`];
-  await servers.setA(bad, ['127.0.0.9']);
-  const conf = await makeConfDir(servers, { domains: `${good}\n${bad}\n${flaky}\n` });
+  await fx.servers.setA(bad, ['127.0.0.9']);
+  const conf = await makeConfDir(fx.servers, { domains: `${good}\n${bad}\n${flaky}\n` });
   const dir = path.dirname(conf);
   const log = path.join(dir, 'actions.log');
   const flag = path.join(dir, 'flag');
@@ -143,7 +138,7 @@ update: ["echo EVERY [DOMAINS_CN] >> ${log}"]
   assert.equal(third.code, 1, 'the bad line still fails to issue');
   assert.deepEqual(JSON.parse(third.stdout).deployments.map((d: { section: string; ok: boolean }) => `${d.section}:${d.ok}`), ['flaky:true']);
   assert.deepEqual((await lines(log)).slice(-1), [`FLAKY [${flaky}]`]);
-  await servers.clearA(bad);
+  await fx.servers.clearA(bad);
   const before = await lines(log);
   const fourth = await run(conf, '--json');
   assert.equal(fourth.code, 0, fourth.stderr);
@@ -153,7 +148,7 @@ update: ["echo EVERY [DOMAINS_CN] >> ${log}"]
 test('a crash between issuance and deployment is retried by the next run', async () => {
   const z = rand();
   const name = `k${z}.example.com`;
-  const conf = await makeConfDir(servers, { domains: `${name}\n` });
+  const conf = await makeConfDir(fx.servers, { domains: `${name}\n` });
   const dir = path.dirname(conf);
   const log = path.join(dir, 'actions.log');
   const once = path.join(dir, 'killed-once');
@@ -176,7 +171,7 @@ test('a crash between issuance and deployment is retried by the next run', async
 test('--dry-run shows requests, prepare and expanded commands without requesting, writing or running; plan names the sections', async () => {
   const z = rand();
   const [name, mail] = [`d${z}.example.com`, `m${z}.example.com`];
-  const conf = await makeConfDir(servers, { domains: `${name} www\n${mail}\n` });
+  const conf = await makeConfDir(fx.servers, { domains: `${name} www\n${mail}\n` });
   const dir = path.dirname(conf);
   const log = path.join(dir, 'actions.log');
   await fs.writeFile(
@@ -185,14 +180,14 @@ test('--dry-run shows requests, prepare and expanded commands without requesting
   );
   const before = (await fs.readdir(dir)).sort();
   // A dead directory URL: a dry run must not contact the CA.
-  const dry = await runCertfleet(['--test', '--config', conf, '--dry-run', '--directory', 'https://127.0.0.1:9/dir'], { env });
+  const dry = await runCertfleet(['--test', '--config', conf, '--dry-run', '--directory', 'https://127.0.0.1:9/dir'], { env: fx.env });
   assert.equal(dry.code, 0, dry.stderr);
   assert.match(dry.stdout, new RegExp(`would issue rsa ${name} www\\.${name}: no certificate yet`));
   assert.match(dry.stdout, new RegExp(`  prepare \\[default\\]: /bin/true www\\.${name}`));
   assert.ok(dry.stdout.includes(`  uploadCerts: echo ${dir}/test/cert/${name}* ${dir}/test/cert/www.${name}* >> ${log}`), dry.stdout);
   assert.ok(dry.stdout.includes(`would run [mail] for ${mail}\n  update: echo ${mail} >> ${log}`), dry.stdout);
   assert.deepEqual((await fs.readdir(dir)).sort(), before, 'nothing written');
-  const plan = await runCertfleet(['plan', '--test', '--config', conf, '--json'], { env });
+  const plan = await runCertfleet(['plan', '--test', '--config', conf, '--json'], { env: fx.env });
   assert.equal(plan.code, 0, plan.stderr);
   const items = JSON.parse(plan.stdout);
   assert.deepEqual(items.map((i: { names: string[]; sections: string[] }) => `${i.names[0]}:${i.sections.join(',')}`), [

@@ -1,24 +1,19 @@
 // End to end: the built bin/certfleet against Pebble (5% nonce rejection on), with
 // pebble-challtestsrv as Pebble's DNS and nginx serving the drop dir.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseCertChain, verifyChain } from '../../src/crypto/cert.ts';
 import { parsePrivateKey, spkiSha256 } from '../../src/crypto/keys.ts';
-import { makeConfDir, runCertfleet, startTestServers, type TestServers } from '../support/servers.ts';
+import { makeConfDir, runCertfleet } from '../support/servers.ts';
+import { useTestServers } from '../support/use-servers.ts';
 
-let servers: TestServers;
-let env: Record<string, string>;
-before(async () => {
-  servers = await startTestServers();
-  env = { NODE_EXTRA_CA_CERTS: servers.caCertPath };
-});
-after(async () => servers?.stop());
+const fx = useTestServers();
 
 const rand = () => randomBytes(4).toString('hex');
-const run = (args: string[], extraEnv: Record<string, string> = {}) => runCertfleet(args, { env: { ...env, ...extraEnv }, timeoutMs: 120_000 });
+const run = (args: string[], extraEnv: Record<string, string> = {}) => runCertfleet(args, { env: { ...fx.env, ...extraEnv }, timeoutMs: 120_000 });
 
 /** Lists every file under `dir` (relative), with a trailing `@` on symlinks. */
 async function tree(dir: string): Promise<string[]> {
@@ -42,7 +37,7 @@ async function assertPair(keyFile: string, certFile: string, names: string[]): P
 test('first issuance of several lines, RSA and EC, then a quiet second run', async () => {
   const z = rand();
   const domains = `a${z}.example.com www mail\nsingle${z}.example.org\nb${z}.example.net www.b${z}.example.org api\n`;
-  const conf = await makeConfDir(servers, { domains });
+  const conf = await makeConfDir(fx.servers, { domains });
   const dir = path.dirname(conf);
 
   const first = await run(['--test', '--config', conf, '--parallel', '4', '--json']);
@@ -67,7 +62,7 @@ test('first issuance of several lines, RSA and EC, then a quiet second run', asy
   assert.ok(!files.some((f) => f.startsWith('key/single') && f.endsWith('@')), 'no links for single-name lines');
   assert.ok(!(await tree(path.join(dir, 'prod'))).length, '--test writes nothing under prod/');
 
-  const root = await servers.rootPem();
+  const root = await fx.servers.rootPem();
   for (const kt of ['rsa2048', 'prime256v1']) {
     const certFile = path.join(dir, 'test/cert', `${base1}-cert-combined.${kt}.test.pem`);
     const keyFile = path.join(dir, 'test/key', `${base1}-key.${kt}.test.pem`);
@@ -100,8 +95,8 @@ test('first issuance of several lines, RSA and EC, then a quiet second run', asy
 test('one line failing validation does not stop the others; exit 1; nothing left behind', async () => {
   const z = rand();
   const bad = `bad${z}.example.com`;
-  await servers.setA(bad, ['127.0.0.9']); // nothing listens there: the CA's request fails
-  const conf = await makeConfDir(servers, { domains: `ok${z}.example.com\n${bad}\nok2${z}.example.com\n` });
+  await fx.servers.setA(bad, ['127.0.0.9']); // nothing listens there: the CA's request fails
+  const conf = await makeConfDir(fx.servers, { domains: `ok${z}.example.com\n${bad}\nok2${z}.example.com\n` });
   const dir = path.dirname(conf);
   const res = await run(['--test', '--config', conf, '--json']);
   assert.equal(res.code, 1, res.stderr);
@@ -115,12 +110,12 @@ test('one line failing validation does not stop the others; exit 1; nothing left
   }
   const files = await tree(path.join(dir, 'test'));
   assert.ok(!files.some((f) => f.includes(bad)), `no files for the failed line: ${files.join(', ')}`);
-  assert.deepEqual(await fs.readdir(servers.dropDir), [], 'token files removed after success and failure');
-  await servers.clearA(bad);
+  assert.deepEqual(await fs.readdir(fx.servers.dropDir), [], 'token files removed after success and failure');
+  await fx.servers.clearA(bad);
 });
 
 test('config errors: exit 2, every problem reported, nothing written', async () => {
-  const conf = await makeConfDir(servers, { domains: 'ok.example.com\nlocalhost\n', actions: '[default]\nupdate: ["x"] # comment\n' });
+  const conf = await makeConfDir(fx.servers, { domains: 'ok.example.com\nlocalhost\n', actions: '[default]\nupdate: ["x"] # comment\n' });
   const dir = path.dirname(conf);
   await fs.appendFile(conf, '\n[config]\nkeyBitsRSA: 1024\n');
   const res = await run(['--test', '--config', conf]);
@@ -133,7 +128,7 @@ test('config errors: exit 2, every problem reported, nothing written', async () 
 });
 
 test('usage errors and a missing account key: exit 2 with a clear message', async () => {
-  const conf = await makeConfDir(servers, { domains: `x${rand()}.example.com\n` });
+  const conf = await makeConfDir(fx.servers, { domains: `x${rand()}.example.com\n` });
   const neither = await run(['--config', conf]);
   assert.equal(neither.code, 2);
   assert.match(neither.stderr, /--test .* or --prod/);

@@ -1,5 +1,5 @@
 // Crash safety and overlapping runs, with the built binary against Pebble.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -7,15 +7,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseCertChain } from '../../src/crypto/cert.ts';
 import { parsePrivateKey, spkiSha256 } from '../../src/crypto/keys.ts';
-import { certfleetBin, makeConfDir, runCertfleet, startTestServers, type TestServers } from '../support/servers.ts';
+import { certfleetBin, makeConfDir, runCertfleet } from '../support/servers.ts';
+import { useTestServers } from '../support/use-servers.ts';
 
-let servers: TestServers;
-let env: Record<string, string>;
-before(async () => {
-  servers = await startTestServers();
-  env = { NODE_EXTRA_CA_CERTS: servers.caCertPath };
-});
-after(async () => servers?.stop());
+const fx = useTestServers();
 
 const rand = () => randomBytes(4).toString('hex');
 
@@ -45,7 +40,7 @@ async function journals(dir: string): Promise<string[]> {
 /** Starts a run and SIGKILLs it after `ms`; resolves when it is gone. */
 function killAfter(conf: string, ms: number): Promise<void> {
   return new Promise((resolve) => {
-    const child = spawn(certfleetBin, ['--test', '--config', conf, '--parallel', '4'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+    const child = spawn(certfleetBin, ['--test', '--config', conf, '--parallel', '4'], { env: { ...process.env, ...fx.env }, stdio: 'ignore' });
     const timer = setTimeout(() => child.kill('SIGKILL'), ms);
     child.on('exit', () => {
       clearTimeout(timer);
@@ -57,12 +52,12 @@ function killAfter(conf: string, ms: number): Promise<void> {
 test('killed at many points of a renewal with new keys: the previous pair stays usable, the next run converges', async () => {
   const z = rand();
   // Every run renews with a new key: the path where key and certificate change together.
-  const conf = await makeConfDir(servers, {
+  const conf = await makeConfDir(fx.servers, {
     domains: `c${z}.example.com www\nd${z}.example.com\n`,
     extraConfig: 'generateNewCertsAfterDays: 0.00001\nalwaysGenerateNewKeys: yes',
   });
   const dir = path.dirname(conf);
-  const first = await runCertfleet(['--test', '--config', conf], { env });
+  const first = await runCertfleet(['--test', '--config', conf], { env: fx.env });
   assert.equal(first.code, 0, first.stderr);
   assert.deepEqual(await pairProblems(dir), []);
 
@@ -77,7 +72,7 @@ test('killed at many points of a renewal with new keys: the previous pair stays 
     assert.equal(certs.length, 4, `killed at ${ms} ms: every certificate still there (${certs.join(', ')})`);
   }
 
-  const last = await runCertfleet(['--test', '--config', conf], { env });
+  const last = await runCertfleet(['--test', '--config', conf], { env: fx.env });
   assert.equal(last.code, 0, last.stderr);
   assert.deepEqual(await pairProblems(dir), []);
   assert.deepEqual(await journals(dir), []);
@@ -90,12 +85,12 @@ test('killed at many points of a renewal with new keys: the previous pair stays 
 
 test('two runs at once: the second waits briefly, then exits 3; state stays consistent', async () => {
   const z = rand();
-  const conf = await makeConfDir(servers, { domains: `e${z}.example.com www\nf${z}.example.com\ng${z}.example.com\n` });
+  const conf = await makeConfDir(fx.servers, { domains: `e${z}.example.com www\nf${z}.example.com\ng${z}.example.com\n` });
   const dir = path.dirname(conf);
-  const firstRun = runCertfleet(['--test', '--config', conf], { env });
+  const firstRun = runCertfleet(['--test', '--config', conf], { env: fx.env });
   const lockFile = path.join(dir, '.certfleet.lock');
   for (let i = 0; i < 100 && !(await fs.stat(lockFile).catch(() => null)); i++) await new Promise((r) => setTimeout(r, 20));
-  const second = await runCertfleet(['--test', '--config', conf], { env: { ...env, CERTFLEET_LOCK_WAIT_MS: '300' } });
+  const second = await runCertfleet(['--test', '--config', conf], { env: { ...fx.env, CERTFLEET_LOCK_WAIT_MS: '300' } });
   assert.equal(second.code, 3, second.stderr);
   assert.match(second.stderr, /another certfleet run \(pid \d+\) holds .*\.certfleet\.lock/);
   const first = await firstRun;
@@ -103,8 +98,8 @@ test('two runs at once: the second waits briefly, then exits 3; state stays cons
 
   // With the default wait, overlapping runs serialise: the later one finds nothing due.
   const [a, b] = await Promise.all([
-    runCertfleet(['--test', '--config', conf, '--json'], { env }),
-    runCertfleet(['--test', '--config', conf, '--json'], { env }),
+    runCertfleet(['--test', '--config', conf, '--json'], { env: fx.env }),
+    runCertfleet(['--test', '--config', conf, '--json'], { env: fx.env }),
   ]);
   assert.equal(a.code, 0, a.stderr);
   assert.equal(b.code, 0, b.stderr);
@@ -113,9 +108,9 @@ test('two runs at once: the second waits briefly, then exits 3; state stays cons
 });
 
 test('a stale lock from a killed run is taken over', async () => {
-  const conf = await makeConfDir(servers, { domains: `h${rand()}.example.com\n` });
+  const conf = await makeConfDir(fx.servers, { domains: `h${rand()}.example.com\n` });
   const dir = path.dirname(conf);
   await fs.writeFile(path.join(dir, '.certfleet.lock'), '999999\n');
-  const res = await runCertfleet(['--test', '--config', conf], { env: { ...env, CERTFLEET_LOCK_WAIT_MS: '300' } });
+  const res = await runCertfleet(['--test', '--config', conf], { env: { ...fx.env, CERTFLEET_LOCK_WAIT_MS: '300' } });
   assert.equal(res.code, 0, res.stderr);
 });
