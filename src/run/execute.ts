@@ -64,7 +64,9 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
     };
     const cache = await FactsCache.load(path.join(dirs.state, 'facts.json'));
     const items = await loadPlan(opts.config, opts.mode, opts.now(), cache);
-    for (const item of items) for (const w of item.decision.warnings) opts.log.warn(`${item.paths.base} [${item.keyType}]: ${w}`);
+    // Decision warnings repeat every night until the config changes: shown by plan and by runs
+    // at a terminal, not mailed by cron each night.
+    for (const item of items) for (const w of item.decision.warnings) opts.log.info(`warning: ${item.paths.base} [${item.keyType}]: ${w}`);
     const due = items.filter((i) => i.decision.action !== 'skip');
     const results = new Map<PlanItem, ItemResult>(
       items.map((item) => [item, { item, status: 'unchanged', notAfter: item.decision.notAfter, error: null, errorType: null, warnings: [] }]),
