@@ -2,7 +2,7 @@
 // pebble-challtestsrv as Pebble's DNS and nginx serving the drop dir.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseCertChain, verifyChain } from '../../src/crypto/cert.ts';
@@ -98,6 +98,8 @@ test('one line failing validation does not stop the others; exit 1; nothing left
   await fx.servers.setA(bad, ['127.0.0.9']); // nothing listens there: the CA's request fails
   const conf = await makeConfDir(fx.servers, { domains: `ok${z}.example.com\n${bad}\nok2${z}.example.com\n` });
   const dir = path.dirname(conf);
+  // lematt's account keys are RSA (openssl genrsa): this run signs with one.
+  await fs.writeFile(path.join(dir, 'account.key'), generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }));
   const res = await run(['--test', '--config', conf, '--json']);
   assert.equal(res.code, 1, res.stderr);
   const summary = JSON.parse(res.stdout);

@@ -15,6 +15,7 @@ type Answer = { status: number; headers?: Record<string, string>; body?: unknown
 /** Starts the stand-in; `newOrder` decides each new-order answer. Returns its base URL and request counts. */
 async function standIn(newOrder: (n: number) => Answer) {
   const counts = { newOrder: 0, newAccount: 0 };
+  const bodies: { newAccount: string[] } = { newAccount: [] };
   let nonce = 0;
   const server = http.createServer((req, res) => {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -22,12 +23,14 @@ async function standIn(newOrder: (n: number) => Answer) {
       res.writeHead(a.status, { 'Replay-Nonce': `n${++nonce}`, 'Content-Type': a.status >= 400 ? 'application/problem+json' : 'application/json', ...a.headers });
       res.end(a.body === undefined ? '' : JSON.stringify(a.body));
     };
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       if (req.url === '/dir') return send({ status: 200, body: { newNonce: `${base}/nonce`, newAccount: `${base}/acct`, newOrder: `${base}/order` } });
       if (req.url === '/nonce') return send({ status: 200 });
       if (req.url === '/acct') {
         counts.newAccount++;
+        bodies.newAccount.push(Buffer.concat(chunks).toString('utf8'));
         return send({ status: 201, headers: { Location: `${base}/acct/1` }, body: { status: 'valid' } });
       }
       if (req.url === '/order') return send(newOrder(++counts.newOrder));
@@ -36,17 +39,17 @@ async function standIn(newOrder: (n: number) => Answer) {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dir`;
-  return { url, counts, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return { url, counts, bodies, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 const noSolver: Solver = { type: 'http-01', present: async () => {}, cleanup: async () => {} };
 
-async function session(directoryUrl: string, logs: string[] = []) {
+async function session(directoryUrl: string, logs: string[] = [], extra: { eab?: { kid: string; hmacKey: string }; contact?: string[]; rsa?: boolean } = {}) {
   return openAcmeSession({
     directoryUrl,
-    accountKeyPem: await generateKeyPem({ kind: 'ec', curve: 'prime256v1' }),
-    contact: [],
-    eab: null,
+    accountKeyPem: await generateKeyPem(extra.rsa ? { kind: 'rsa', bits: 2048 } : { kind: 'ec', curve: 'prime256v1' }),
+    contact: extra.contact ?? [],
+    eab: extra.eab ?? null,
     requestTimeoutMs: 5000,
     orderTimeoutMs: 20_000,
     maxRetryWaitMs: 10_000,
@@ -109,4 +112,25 @@ test('a CA that does not answer: a network error with its code and cause', async
     assert.ok(err.cause instanceof Error);
     return true;
   });
+});
+
+test('external account binding and contact go into newAccount (for CAs that require EAB); RSA account keys sign RS256', async () => {
+  const ca = await standIn(() => rateLimited('3600'));
+  try {
+    const hmacKey = Buffer.from('a-very-secret-mac-key-of-32-bytes').toString('base64url');
+    const s = await session(ca.url, [], { eab: { kid: 'kid-123', hmacKey }, contact: ['mailto:ops@example.com'], rsa: true });
+    await assert.rejects(s.issue({ identifiers: ['a.example.com'], csrPem: 'x', solver: noSolver }));
+    const jws = JSON.parse(ca.bodies.newAccount[0]);
+    const b64 = (x: string) => JSON.parse(Buffer.from(x, 'base64url').toString('utf8'));
+    assert.equal(b64(jws.protected).alg, 'RS256');
+    const payload = b64(jws.payload);
+    assert.equal(payload.termsOfServiceAgreed, true);
+    assert.deepEqual(payload.contact, ['mailto:ops@example.com']);
+    const eab = payload.externalAccountBinding;
+    assert.equal(b64(eab.protected).kid, 'kid-123');
+    assert.equal(b64(eab.protected).alg, 'HS256');
+    assert.ok(!ca.bodies.newAccount[0].includes(hmacKey), 'the MAC key itself is never sent');
+  } finally {
+    await ca.close();
+  }
 });
