@@ -19,7 +19,7 @@ export interface AcmeEndpoint {
 
 /** A file named in lematt.conf whose content or existence only load.ts can check. */
 export interface PathCheck {
-  kind: 'challengeDropDir' | 'eabHmacKeyFile';
+  kind: 'challengeDropDir' | 'eabHmacKeyFile' | 'tsigSecretFile' | 'credentialsFile';
   /** Absolute path. */
   path: string;
   /** The value as written, for messages. */
@@ -28,6 +28,8 @@ export interface PathCheck {
   line: number;
   /** For `eabHmacKeyFile`: the endpoint whose `eab.hmacKey` the file content fills. */
   endpoint?: Endpoint;
+  /** For the files of a `[dns:*]` section: its name (`dns:internal`). */
+  setup?: string;
 }
 
 /** lematt's two servers (reference §2): Let's Encrypt production and staging. */

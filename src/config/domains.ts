@@ -14,9 +14,10 @@ export interface DomainLine {
 /**
  * Parses the domains file (lematt reference §3.3) with lematt's traps fixed: lines are trimmed,
  * blank lines and lines starting with `#` are skipped, and ` #` starts an inline comment
- * (warned about, since lematt read such words as names). Reports every problem: invalid or
- * wildcard names, a line over 100 names, an empty file (errors); names repeated on one line or
- * on two lines (warnings). Returns every non-comment line, including those with errors.
+ * (warned about, since lematt read such words as names). Reports every problem: invalid names,
+ * a line over 100 names, an empty file (errors); names repeated on one line or on two lines
+ * (warnings). Wildcards are well formed here; parse.ts checks each has a `[dns:*]` zone. Returns
+ * every non-comment line, including those with errors.
  */
 export function parseDomains(text: string, report: Reporter): DomainLine[] {
   const result: DomainLine[] = [];

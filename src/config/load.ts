@@ -2,6 +2,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { HMAC_KEY_PROBLEM, parseHmacKey, type PathCheck } from './acme-endpoints.ts';
 import type { Diagnostic } from './diagnostics.ts';
+import { applyDnsFile } from './dns-files.ts';
 import { type Config, type ConfigSource, orderDiagnostics, parseConfig } from './parse.ts';
 import { reporterFor, type Reporter } from './reporter.ts';
 
@@ -18,8 +19,10 @@ export interface LoadOptions {
 /**
  * Reads lematt.conf, and `domains` and `actions.conf` from the directory of lematt.conf's real
  * path (lematt's semantics), parses all three, and checks what needs the filesystem: that
- * `challengeDropDir` is a directory and that each `eabHmacKeyFile` holds a key (whose content
- * then fills `eab.hmacKey`). The account key is not checked here. Never throws for a config
+ * `challengeDropDir` is a directory, that each `eabHmacKeyFile` holds a key (whose content
+ * then fills `eab.hmacKey`), and that each `tsigSecretFile` / `credentialsFile` of a `[dns:*]`
+ * section holds a secret / acme-dns accounts (filled into its provider; a warning when every
+ * user may read it). The account key is not checked here. Never throws for a config
  * problem: every problem of every file is in `diagnostics` (ordered by file, then line), and
  * `config` is null when any of them is an error.
  */
@@ -71,6 +74,10 @@ async function runCheck(check: PathCheck, config: Config | null, report: Reporte
   } catch (error) {
     report.error(check.line, `${where}: cannot read: ${describeError(error)}`);
     return;
+  }
+  if (check.kind === 'tsigSecretFile' || check.kind === 'credentialsFile') {
+    const mode = (await stat(check.path).catch(() => null))?.mode ?? 0;
+    return applyDnsFile(check, text, mode, config?.settings.dns ?? null, report);
   }
   const hmacKey = parseHmacKey(text);
   if (hmacKey === null) report.error(check.line, `${where}: ${HMAC_KEY_PROBLEM}`);

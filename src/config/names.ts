@@ -21,7 +21,8 @@ const LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
  * Returns why `name` cannot be requested, as a message that names it, or null when it is a
  * valid host name: ASCII letters, digits and hyphens in labels of 1–63 characters that neither
  * start nor end with a hyphen, at least two labels, at most 253 characters, no trailing dot.
- * A leading `*.` wildcard label is well formed but refused until DNS-01 is supported.
+ * A leading `*.` wildcard label is accepted before at least two labels; whether a `[dns:*]`
+ * zone holds it (DNS-01 is the only way to validate it) is checked by `checkWildcardNames`.
  */
 export function checkName(name: string): string | null {
   if (/[^\x21-\x7e]/.test(name)) {
@@ -38,9 +39,7 @@ export function checkName(name: string): string | null {
     const problem = checkLabel(label);
     if (problem) return `"${name}": ${problem}`;
   }
-  if (wildcard) {
-    return `wildcard ${name} needs DNS-01 validation (a [dns:*] setup), which certfleet does not support yet`;
-  }
+  if (wildcard && labels.length < 3) return `"${name}": a wildcard needs at least two labels after "*." (CAs refuse *.${labels[1]})`;
   return null;
 }
 

@@ -1,5 +1,6 @@
 import { type ActionsConfig, checkOverrideNames, parseActions } from './actions.ts';
 import { type Diagnostic, formatDiagnostic, hasErrors } from './diagnostics.ts';
+import { checkWildcardNames } from './dns.ts';
 import { type DomainLine, parseDomains } from './domains.ts';
 import { reporterFor } from './reporter.ts';
 import { type PathCheck, parseSettings, type Settings } from './settings.ts';
@@ -41,8 +42,10 @@ export interface ParsedConfig {
 
 /**
  * Parses and cross-checks the three config files without touching the filesystem, reporting
- * every problem of every file (override names missing from domains are checked only when both
- * files were read). An `eabHmacKeyFile` leaves its `eab.hmacKey` empty; see `checks`.
+ * every problem of every file (override names missing from domains, and wildcards without a
+ * `[dns:*]` zone, are checked only when both files were read). An `eabHmacKeyFile` leaves its
+ * `eab.hmacKey` empty, a `tsigSecretFile` its secret and a `credentialsFile` its accounts; see
+ * `checks`.
  */
 export function parseConfig(input: ConfigInput): ParsedConfig {
   const diagnostics: Diagnostic[] = [];
@@ -52,7 +55,9 @@ export function parseConfig(input: ConfigInput): ParsedConfig {
   };
   const settingsResult = lemattConf.text === null ? null
     : parseSettings(lemattConf.text, { cwd: input.cwd, paths }, reporterFor(lemattConf.display, diagnostics));
-  const domainLines = domains.text === null ? null : parseDomains(domains.text, reporterFor(domains.display, diagnostics));
+  const domainsReporter = reporterFor(domains.display, diagnostics);
+  const domainLines = domains.text === null ? null : parseDomains(domains.text, domainsReporter);
+  if (settingsResult && domainLines) checkWildcardNames(domainLines, settingsResult.dnsZones, domainsReporter);
   const actionsReporter = reporterFor(actions.display, diagnostics);
   const actionsConfig = actions.text === null ? null : parseActions(actions.text, actions.path, actionsReporter);
   if (actionsConfig && domainLines) checkOverrideNames(actionsConfig, domainLines, actionsReporter);

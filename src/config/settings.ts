@@ -3,10 +3,12 @@ import { resolve } from 'node:path';
 import { ACME_KEYS, type AcmeEndpoint, parseAcmeEndpoint, type PathCheck } from './acme-endpoints.ts';
 import { findSection, type IniDocument, type IniEntry, type IniSection, parseIni, visibleEntries } from './ini.ts';
 import { readValue, referencedKeys } from './interpolation.ts';
+import { DNS_KEYS, type DnsSetup, parseDnsSetups, type ZoneClaim } from './dns.ts';
 import { closestMatch, type Reporter } from './reporter.ts';
 import { parseBoolean, parseDecimal, parseInteger, splitKnownKeys, warnUnknownDefaults } from './values.ts';
 
 export type { AcmeEndpoint, PathCheck } from './acme-endpoints.ts';
+export type { DnsSetup } from './dns.ts';
 
 /** The two certificates lematt makes for every domains line. */
 export type KeyType = 'rsa' | 'ec';
@@ -33,6 +35,8 @@ export interface Settings {
   /** HTTP-01 pre-flight before the CA is asked to validate (see challenge/preflight.ts). */
   preflight: PreflightSettings;
   acme: { prod: AcmeEndpoint; test: AcmeEndpoint };
+  /** The `[dns:*]` sections: names under their zones are validated with DNS-01. */
+  dns: DnsSetup[];
 }
 
 /** `preflight`, `resolver` and `preflightPort` of `[config]`. */
@@ -74,14 +78,16 @@ const CURVES: Record<string, Settings['curve']> = {
  * Parses the text of lematt.conf. Never throws: every problem is reported, and the returned
  * Settings hold defaults wherever a value was missing or invalid (so callers must check the
  * reporter for errors before using them). Relative paths resolve against `cwd`, as lematt did.
- * The returned checks list the paths only the filesystem can vet (see PathCheck).
+ * The returned checks list the paths only the filesystem can vet (see PathCheck); `dnsZones`
+ * are the zones of every `[dns:*]` section, for checking domains against them.
  */
 export function parseSettings(
   text: string, opts: { cwd: string; paths: ConfigPaths }, report: Reporter,
-): { settings: Settings; checks: PathCheck[] } {
+): { settings: Settings; checks: PathCheck[]; dnsZones: ZoneClaim[] } {
   const doc = parseIni(text, report);
   const checks: PathCheck[] = [];
   checkSectionNames(doc, report);
+  const dns = parseDnsSetups(doc, opts.cwd, report, checks);
   const settings: Settings = {
     ...opts.paths,
     reauthorizeDays: 15, generateNewCertsAfterDays: 0, alwaysGenerateNewKeys: false,
@@ -93,11 +99,12 @@ export function parseSettings(
       prod: parseAcmeEndpoint(doc, 'prod', opts.cwd, report, checks),
       test: parseAcmeEndpoint(doc, 'test', opts.cwd, report, checks),
     },
+    dns: dns.setups,
   };
   const config = findSection(doc, 'config');
   if (config) readConfigSection(doc, config, settings, opts.cwd, report, checks);
   else report.error(0, `missing section [config]${caseHint(doc, 'config')}`);
-  return { settings, checks };
+  return { settings, checks, dnsZones: dns.zones };
 }
 
 function readConfigSection(
@@ -205,16 +212,16 @@ function fileTag(value: string): string | null {
 }
 
 function checkSectionNames(doc: IniDocument, report: Reporter): void {
-  const known = KNOWN_SECTIONS.map((name) => `[${name}]`);
+  const known = [...KNOWN_SECTIONS.map((name) => `[${name}]`), '[dns:<name>]'];
   for (const section of doc.sections) {
-    // [dns:<name>] is reserved for DNS-01 providers; accepted silently until they exist.
+    // Every [dns:<name>] is one DNS-01 setup (dns.ts).
     if (KNOWN_SECTIONS.includes(section.name) || section.name.startsWith('dns:')) continue;
     const guess = SECTION_HINTS[section.name] ?? closestMatch(section.name, KNOWN_SECTIONS);
     const hint = guess ? ` (did you mean [${guess}]?)` : '';
     report.warning(section.line, `unknown section [${section.name}]${hint}; known sections: ${known.join(', ')}`);
   }
   // [DEFAULT] feeds every section, so its keys only need to be known to one of them.
-  warnUnknownDefaults(doc, [...CONFIG_KEYS, ...ACME_KEYS], report, referencedKeys(doc));
+  warnUnknownDefaults(doc, [...CONFIG_KEYS, ...ACME_KEYS, ...DNS_KEYS], report, referencedKeys(doc));
 }
 
 function caseHint(doc: IniDocument, name: string): string {

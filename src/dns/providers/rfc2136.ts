@@ -3,10 +3,14 @@
  * PowerDNS and Windows DNS accept them. Each call adds or deletes exactly one TXT record, so
  * other TXT values at the same owner (another order's, SPF, verification tokens) stay.
  */
-import { sendUpdate, type DnsServer } from './client.ts';
-import { normalizeName } from './names.ts';
-import type { TsigKey } from './tsig.ts';
-import { findZone } from './zone.ts';
+import { sendUpdate, type DnsServer } from '../client.ts';
+import { DnsError } from '../errors.ts';
+import { normalizeName } from '../names.ts';
+import type { TsigKey } from '../tsig.ts';
+import { findZone } from '../zone.ts';
+import { DnsProviderError, type DnsRecordProvider } from './provider.ts';
+
+export type { DnsRecordProvider } from './provider.ts';
 
 /** Settings of the rfc2136 provider. */
 export interface Rfc2136Config {
@@ -19,21 +23,18 @@ export interface Rfc2136Config {
   timeoutMs?: number;
   /** The zone to update, when SOA lookups cannot find it (e.g. the server refuses queries). */
   zone?: string;
-}
-
-/** The two-method contract of a DNS-01 provider: publish one TXT value, then withdraw it. */
-export interface DnsRecordProvider {
-  /** Adds the TXT record `fqdn` = `value`; resolves once the primary accepted it. */
-  present(fqdn: string, value: string): Promise<void>;
-  /** Deletes exactly that TXT record; deleting an absent record succeeds. */
-  cleanup(fqdn: string, value: string): Promise<void>;
+  /** Clock for TSIG in milliseconds since the epoch (tests skew it). */
+  now?: () => number;
 }
 
 /**
  * Creates an rfc2136 provider. `present`/`cleanup` find the zone by SOA at the configured
- * server (remembered per name), then send one signed update. Both throw DnsError on failure,
- * its message naming the zone and server (`… at 127.0.0.1:5353: NOTAUTH: … BADSIG`), or Error
- * when no zone holds the name.
+ * server (remembered per name), then send one signed update. Both throw DnsProviderError
+ * whose message names the record, zone and server and says what to check
+ * (`add TXT _acme-challenge.x: dns update zone x at 127.0.0.1:5353: NOTAUTH: … BADSIG (the
+ * server rejected the signature of key "k.": check tsigSecret)`); `code` is the TSIG error
+ * (BADSIG, BADKEY, BADTIME) or the rcode (REFUSED, NOTAUTH, NOTZONE…) or TIMEOUT/NETWORK.
+ * The secret never appears in a message.
  */
 export function createRfc2136Provider(config: Rfc2136Config): DnsRecordProvider {
   const zones = new Map<string, string>();
@@ -41,28 +42,62 @@ export function createRfc2136Provider(config: Rfc2136Config): DnsRecordProvider 
 
   async function zoneOf(fqdn: string): Promise<string> {
     if (config.zone) return normalizeName(config.zone);
-    const key = normalizeName(fqdn);
-    let zone = zones.get(key);
+    let zone = zones.get(fqdn);
     if (!zone) {
-      zone = await findZone(key, config.server, { timeoutMs: Math.min(timeoutMs, 2000) });
-      zones.set(key, zone);
+      zone = await findZone(fqdn, config.server, { timeoutMs: Math.min(timeoutMs, 2000) });
+      zones.set(fqdn, zone);
     }
     return zone;
   }
 
-  return {
-    async present(fqdn, value) {
-      const name = normalizeName(fqdn);
-      const data = { kind: 'TXT' as const, strings: [value] };
-      await sendUpdate(config.server, await zoneOf(name), [{ kind: 'add', name, ttl: config.ttl ?? 60, data }], config.tsig, {
-        timeoutMs,
-      });
-    },
-    async cleanup(fqdn, value) {
-      const name = normalizeName(fqdn);
-      const data = { kind: 'TXT' as const, strings: [value] };
+  async function update(action: 'add' | 'delete', fqdn: string, value: string): Promise<void> {
+    const name = normalizeName(fqdn);
+    const data = { kind: 'TXT' as const, strings: [value] };
+    try {
+      const zone = await zoneOf(name);
       // Class NONE deletes only the RR with this exact RDATA (RFC 2136 §2.5.4).
-      await sendUpdate(config.server, await zoneOf(name), [{ kind: 'delete', name, data }], config.tsig, { timeoutMs });
-    },
+      const op = action === 'add' ? { kind: 'add' as const, name, ttl: config.ttl ?? 60, data } : { kind: 'delete' as const, name, data };
+      await sendUpdate(config.server, zone, [op], config.tsig, { timeoutMs, now: config.now });
+    } catch (e) {
+      throw explain(e, `${action} TXT ${name}`, config.tsig);
+    }
+  }
+
+  return {
+    present: (fqdn, value) => update('add', fqdn, value),
+    cleanup: (fqdn, value) => update('delete', fqdn, value),
   };
+}
+
+/** What to check for each failure a primary reports (RFC 8945 §5.2, RFC 2136 §2.2). */
+function hint(e: DnsError, key: TsigKey): string | undefined {
+  switch (e.tsigError) {
+    case 'BADSIG':
+      return `the server rejected the signature of key "${key.name}": check tsigSecret`;
+    case 'BADKEY':
+      return `the server has no key "${key.name}" with algorithm ${key.algorithm}: check tsigKey and tsigAlgorithm`;
+    case 'BADTIME':
+      return "this machine's clock and the server's differ by more than 5 minutes";
+  }
+  switch (e.code) {
+    case 'REFUSED':
+      return `the server does not let key "${key.name}" update this zone: check its allow-update or update-policy`;
+    case 'NOTAUTH':
+      return `the server is not the primary of this zone, or did not accept key "${key.name}"`;
+    case 'NOTZONE':
+      return 'the name is not inside the zone updated';
+    case 'TIMEOUT':
+    case 'NETWORK':
+      return 'check that server is right and reachable';
+  }
+  return undefined;
+}
+
+function explain(e: unknown, what: string, key: TsigKey): unknown {
+  if (e instanceof DnsError) {
+    const why = hint(e, key);
+    return new DnsProviderError(`${what}: ${e.message}${why ? ` (${why})` : ''}`, e.tsigError && e.tsigError !== 'UNSIGNED' ? e.tsigError : e.code, { cause: e });
+  }
+  if (e instanceof Error) return new DnsProviderError(`${what}: ${e.message}`, 'dns', { cause: e });
+  return e;
 }

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { query, sendUpdate } from '../../../src/dns/client.ts';
 import { DnsError } from '../../../src/dns/errors.ts';
-import { createRfc2136Provider } from '../../../src/dns/rfc2136.ts';
+import { createRfc2136Provider } from '../../../src/dns/providers/rfc2136.ts';
 import type { TsigKey } from '../../../src/dns/tsig.ts';
 import { RRType, txtValue } from '../../../src/dns/types.ts';
 import { startBind, type RunningBind } from '../../support/bind.ts';
@@ -98,17 +98,22 @@ describe('rfc2136 against BIND', () => {
       });
     });
   }
-  it('the provider surfaces BADSIG the same way', async () => {
+  it('the provider surfaces BADSIG, keeping the DnsError as its cause', async () => {
     const provider = createRfc2136Provider({ server, tsig: { ...key, secret: randomBytes(32).toString('base64') } });
-    await assert.rejects(provider.present(OWNER, 'x'), { name: 'DnsError', code: 'NOTAUTH', tsigError: 'BADSIG' });
+    await assert.rejects(provider.present(OWNER, 'x'), (e: unknown) => {
+      assert.ok(e instanceof Error && e.name === 'DnsProviderError', String(e));
+      assert.equal((e as { code?: string }).code, 'BADSIG');
+      assert.ok(e.cause instanceof DnsError && e.cause.code === 'NOTAUTH' && e.cause.tsigError === 'BADSIG');
+      return true;
+    });
   });
 
   it('reports REFUSED for a zone without update rights', async () => {
     const provider = createRfc2136Provider({ server, tsig: key });
     await assert.rejects(provider.present('_acme-challenge.readonly.test', 'x'), {
-      name: 'DnsError',
+      name: 'DnsProviderError',
       code: 'REFUSED',
-      message: `dns update zone readonly.test at ${label}: REFUSED`,
+      message: `add TXT _acme-challenge.readonly.test: dns update zone readonly.test at ${label}: REFUSED (the server does not let key "${key.name}" update this zone: check its allow-update or update-policy)`,
     });
   });
 
@@ -116,7 +121,7 @@ describe('rfc2136 against BIND', () => {
     const provider = createRfc2136Provider({ server, tsig: key, zone: ZONE });
     await assert.rejects(provider.present('_acme-challenge.readonly.test', 'x'), {
       code: 'NOTZONE',
-      message: `dns update zone ${ZONE} at ${label}: NOTZONE`,
+      message: `add TXT _acme-challenge.readonly.test: dns update zone ${ZONE} at ${label}: NOTZONE (the name is not inside the zone updated)`,
     });
   });
 

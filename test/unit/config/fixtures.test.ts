@@ -52,6 +52,21 @@ describe('golden config fixtures: test/fixtures/config/<case>/expected.txt', () 
       [3, ['other.net', 'www.other.org', 'api.other.net']],
       [5, ['localhost.localhost', 'www.localhost']],
       [6, ['mail.example.net']],
+      [7, ['example.net', '*.example.net']],
+      [8, ['*.int.example.com']],
+    ]);
+    assert.deepEqual(settings.dns, [
+      {
+        name: 'internal', line: 29, zones: ['int.example.com', 'example.net'],
+        provider: { kind: 'rfc2136', server: { host: '10.0.0.53', port: 53 }, tsig: { name: 'acme-key.', algorithm: 'hmac-sha512', secret: 'c2VjcmV0LXRzaWcta2V5LWZvci10ZXN0cw==' } },
+        nameservers: [{ host: '10.0.0.53', port: 53 }, { host: '2001:db8::53', port: 5353 }, { host: 'ns1.example.net', port: 5353 }],
+        propagationTimeoutSeconds: 30,
+      },
+      {
+        name: 'hooks', line: 39, zones: ['example.org'],
+        provider: { kind: 'exec', command: '/usr/local/bin/dns-hook --quiet', timeoutSeconds: 20 },
+        nameservers: null, propagationTimeoutSeconds: 120,
+      },
     ]);
     assert.deepEqual(actions.default.update, [
       { command: 'sudo service nginx reload', line: 9 },

@@ -16,7 +16,7 @@ describe('expandTokens: lematt shorthand', () => {
 });
 
 describe('checkName', () => {
-  const valid = ['example.com', 'a.b', 'xn--bcher-kva.de', 'a-b.example.com', 'Mail.Example.COM', '1.2.3.example', `${'a'.repeat(63)}.com`,
+  const valid = ['*.example.com', '*.a.b.example.com', 'example.com', 'a.b', 'xn--bcher-kva.de', 'a-b.example.com', 'Mail.Example.COM', '1.2.3.example', `${'a'.repeat(63)}.com`,
     [...Array(4)].map(() => 'a'.repeat(62)).join('.')];
   for (const name of valid) it(`accepts ${name.slice(0, 40)}`, () => assert.equal(checkName(name), null));
 
@@ -32,7 +32,8 @@ describe('checkName', () => {
     { desc: 'name over 253', name: [...Array(5)].map(() => 'a'.repeat(60)).join('.'), want: `"${'a'.repeat(30)}…": 304 characters; a name may have at most 253` },
     { desc: 'not ASCII', name: 'bücher.de', want: '"bücher.de": not an ASCII host name; write it as xn--bcher-kva.de' },
     { desc: 'a # from an inline comment', name: '#.example.com', want: '"#.example.com": label "#" may hold only letters, digits and hyphens' },
-    { desc: 'wildcard', name: '*.example.com', want: 'wildcard *.example.com needs DNS-01 validation (a [dns:*] setup), which certfleet does not support yet' },
+    { desc: 'wildcard over one label', name: '*.com', want: '"*.com": a wildcard needs at least two labels after "*." (CAs refuse *.com)' },
+    { desc: 'a bare *', name: '*', want: '"*": needs at least two labels (e.g. *.example.com)' },
     { desc: 'wildcard not leftmost', name: 'a.*.example.com', want: '"a.*.example.com": label "*": a wildcard must be the whole first label, as in *.example.com' },
     { desc: 'partial wildcard', name: 'w*.example.com', want: '"w*.example.com": label "w*": a wildcard must be the whole first label, as in *.example.com' },
     { desc: 'bad name behind a wildcard', name: '*.ex_ample.com', want: '"*.ex_ample.com": label "ex_ample" may hold only letters, digits and hyphens' },

@@ -39,7 +39,7 @@ describe('parseConfig', () => {
     assert.deepEqual(diagnostics.map(formatDiagnostic), [
       'lematt.conf:4: error: curve: "P-521" is not supported; use prime256v1 (P-256) or secp384r1 (P-384)',
       'lematt.conf:5: error: reauthorizeDays: must be a number of days ≥ 0, got "x"',
-      'domains:1: error: wildcard *.example.com needs DNS-01 validation (a [dns:*] setup), which certfleet does not support yet',
+      'domains:1: error: wildcard *.example.com needs DNS-01 validation: no [dns:*] section of lematt.conf lists a zone holding example.com',
       'domains:2: error: "localhost": needs at least two labels (e.g. localhost.example.com)',
       'actions.conf:2: error: update: must be a JSON array of strings, e.g. ["reload"]',
       'actions.conf:4: warning: "www.example.org" in [web] is on no line of domains; it has no effect',

@@ -32,6 +32,7 @@ describe('parseSettings: [config]', () => {
         prod: { directory: 'https://acme-v02.api.letsencrypt.org/directory', contact: [], eab: null },
         test: { directory: 'https://acme-staging-v02.api.letsencrypt.org/directory', contact: [], eab: null },
       },
+      dns: [],
     });
     assert.deepEqual(checks, [{ kind: 'challengeDropDir', path: '/var/www/challenges', written: '/var/www/challenges', rawKey: 'challengeDropDir', line: 2 }]);
   });
@@ -90,8 +91,12 @@ describe('parseSettings: [config]', () => {
     ] },
     { desc: 'resolver with preflight: no', lines: ['preflight = no', 'resolver = 127.0.0.1'], want: ['lematt.conf:5: warning: resolver: has no effect without "preflight: yes"'] },
     { desc: 'unknown key names the known ones', lines: ['reauthorizeDay = 3'], want: ['lematt.conf:4: warning: unknown key "reauthorizeDay" in [config] (did you mean reauthorizeDays?); known keys: reauthorizeDays, generateNewCertsAfterDays, alwaysGenerateNewKeys, challengeDropDir, accountKey, keyBitsRSA, curve, rsaTag, curveTag, actionTimeout, preflight, resolver, preflightPort'] },
-    { desc: 'unknown section', lines: ['[acme:staging]'], want: ['lematt.conf:4: warning: unknown section [acme:staging] (did you mean [acme:test]?); known sections: [config], [acme:prod], [acme:test]'] },
-    { desc: '[dns:*] sections are reserved and silent', lines: ['[dns:route53]', 'anything = goes'], want: [] },
+    { desc: 'unknown section', lines: ['[acme:staging]'], want: ['lematt.conf:4: warning: unknown section [acme:staging] (did you mean [acme:test]?); known sections: [config], [acme:prod], [acme:test], [dns:<name>]'] },
+    { desc: 'a [dns:*] section without zones or provider (the rest: dns.test.ts)', lines: ['[dns:route53]', 'anything = goes'], want: [
+      'lematt.conf:5: warning: unknown key "anything" in [dns:route53]; known keys: zones, provider, nameservers, propagationTimeout, server, tsigKey, tsigAlgorithm, tsigSecret, tsigSecretFile, command, timeout, apiUrl, credentialsFile',
+      'lematt.conf:4: error: [dns:route53]: zones is required (the zones whose names use this setup, e.g. zones: example.com)',
+      'lematt.conf:4: error: [dns:route53]: provider is required (rfc2136, exec, acme-dns)',
+    ] },
     { desc: 'bare % in a value', lines: ['rsaTag = rsa%'], want: ['lematt.conf:4: error: rsaTag: a literal "%" must be written "%%" (found "%")'] },
   ];
   for (const { desc, lines, want } of problems) {
@@ -114,12 +119,12 @@ describe('parseSettings: [config]', () => {
     const { settings, diagnostics } = parse('[DEFAULT]', 'curve = P-384', 'colour = red', '[config]', ...REQUIRED);
     assert.equal(settings.curve, 'secp384r1');
     assert.equal(diagnostics.length, 1);
-    assert.match(diagnostics[0]!, /^lematt\.conf:3: warning: unknown key "colour" in \[DEFAULT\]; known keys: reauthorizeDays, .*, eabHmacKeyFile$/);
+    assert.match(diagnostics[0]!, /^lematt\.conf:3: warning: unknown key "colour" in \[DEFAULT\]; known keys: reauthorizeDays, .*, eabHmacKeyFile, zones, .*, credentialsFile$/);
   });
 
   it('requires [config], hinting at a case mismatch', () => {
     assert.deepEqual(parse('[Config]', ...REQUIRED).diagnostics, [
-      'lematt.conf:1: warning: unknown section [Config] (did you mean [config]?); known sections: [config], [acme:prod], [acme:test]',
+      'lematt.conf:1: warning: unknown section [Config] (did you mean [config]?); known sections: [config], [acme:prod], [acme:test], [dns:<name>]',
       'lematt.conf: error: missing section [config] ([Config] on line 1: section names are case-sensitive)',
     ]);
   });

@@ -1,0 +1,70 @@
+/** The rfc2136 provider against a real BIND: the provider contract and clear TSIG failures. */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { DnsError } from '../../../../src/dns/errors.ts';
+import { DnsProviderError } from '../../../../src/dns/providers/provider.ts';
+import { createRfc2136Provider } from '../../../../src/dns/providers/rfc2136.ts';
+import type { TsigKey } from '../../../../src/dns/tsig.ts';
+import { startBind, type RunningBind } from '../../../support/bind.ts';
+import { providerContract, served } from './contract.ts';
+
+const ZONE = 'rfc2136.example.com';
+const OWNER = `_acme-challenge.${ZONE}`;
+const key: TsigKey = { name: 'certfleet-unit.', algorithm: 'hmac-sha256', secret: randomBytes(32).toString('base64') };
+
+describe('rfc2136 provider against BIND', () => {
+  let bind: RunningBind;
+  const server = () => ({ host: '127.0.0.1', port: bind.port });
+  before(async () => {
+    bind = await startBind({
+      tsig: key,
+      zones: [{ name: ZONE, records: ['_acme-challenge TXT "unrelated-token"'] }, { name: 'readonly.example.com', allowUpdate: false }],
+    });
+  });
+  after(() => bind?.stop());
+
+  providerContract({ provider: () => createRfc2136Provider({ server: server(), tsig: key }), server, owner: OWNER, unrelated: ['unrelated-token'] });
+
+  const failures = [
+    { desc: 'a wrong secret', tsig: { ...key, secret: randomBytes(32).toString('base64') }, code: 'BADSIG', hint: /rejected the signature of key "certfleet-unit\.": check tsigSecret/ },
+    { desc: 'an unknown key', tsig: { ...key, name: 'nobody.' }, code: 'BADKEY', hint: /has no key "nobody\." with algorithm hmac-sha256: check tsigKey and tsigAlgorithm/ },
+    { desc: 'a clock an hour slow', tsig: key, code: 'BADTIME', now: () => Date.now() - 3_600_000, hint: /clock .* differ by more than 5 minutes/ },
+  ];
+  for (const c of failures) {
+    it(`${c.desc}: ${c.code}, naming record, zone and server, never the secret`, async () => {
+      const provider = createRfc2136Provider({ server: server(), tsig: c.tsig, now: c.now });
+      await assert.rejects(provider.present(OWNER, 'v'), (e: unknown) => {
+        assert.ok(e instanceof DnsProviderError, String(e));
+        assert.equal(e.code, c.code);
+        assert.ok(e.cause instanceof DnsError);
+        assert.ok(e.message.startsWith(`add TXT ${OWNER}: dns update zone ${ZONE} at 127.0.0.1:${bind.port}: NOTAUTH`), e.message);
+        assert.match(e.message, c.hint);
+        assert.ok(!e.message.includes(key.secret) && !e.message.includes(c.tsig.secret), 'no secret in the message');
+        return true;
+      });
+      assert.deepEqual(await served(server(), OWNER), ['unrelated-token'], 'nothing added');
+    });
+  }
+
+  it('REFUSED names zone and server and says to check the update policy', async () => {
+    const provider = createRfc2136Provider({ server: server(), tsig: key });
+    await assert.rejects(provider.present('_acme-challenge.readonly.example.com', 'v'), {
+      name: 'DnsProviderError',
+      code: 'REFUSED',
+      message: `add TXT _acme-challenge.readonly.example.com: dns update zone readonly.example.com at 127.0.0.1:${bind.port}: REFUSED (the server does not let key "certfleet-unit." update this zone: check its allow-update or update-policy)`,
+    });
+  });
+
+  it('a server that does not answer: TIMEOUT, bounded', async () => {
+    const provider = createRfc2136Provider({ server: { host: '127.0.0.1', port: 9 }, tsig: key, zone: ZONE, timeoutMs: 500 });
+    const started = Date.now();
+    await assert.rejects(provider.cleanup(OWNER, 'v'), (e: unknown) => {
+      assert.ok(e instanceof DnsProviderError);
+      assert.ok(['NETWORK', 'TIMEOUT'].includes(e.code), e.code);
+      assert.match(e.message, /at 127\.0\.0\.1:9: .*check that server is right and reachable/);
+      return true;
+    });
+    assert.ok(Date.now() - started < 3000);
+  });
+});
