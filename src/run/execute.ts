@@ -119,7 +119,7 @@ async function issueDue(
   const { buildPreflightHook } = await import('../challenge/preflight-hook.ts');
   const ctx = {
     session,
-    solver: dropDirSolver(settings.challengeDropDir),
+    solver: (await import('../challenge/select.ts')).selectSolver(dropDirSolver(settings.challengeDropDir), settings.dns, (m) => opts.log.info(m)),
     stateDir,
     keySpec: (item: PlanItem) => keySpecFor(settings, item.keyType),
     log: (m: string) => opts.log.warn(m),
