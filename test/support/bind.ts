@@ -34,12 +34,25 @@ export interface RunningBind {
   stop(): Promise<void>;
 }
 
+/** Options of startBind. */
+export interface BindOptions {
+  zones: BindZone[];
+  tsig: TsigKey;
+  /**
+   * Answer recursive queries from 127.0.0.1 (default false: authoritative only). A CA asks a
+   * recursive resolver, which follows a CNAME into another zone; an authoritative-only named
+   * stops at the zone boundary, so tests of cross-zone CNAME delegation need this. It never
+   * needs to leave its own zones for that.
+   */
+  recursion?: boolean;
+}
+
 /**
  * Starts named with one primary zone per entry, each with SOA, `NS ns.<zone>` and
  * `ns.<zone> A 127.0.0.1`, then the given records. Resolves once it answers SOA for the first
  * zone. Throws when named is missing, exits, or is not ready within 10 s (with its log).
  */
-export async function startBind(opts: { zones: BindZone[]; tsig: TsigKey }): Promise<RunningBind> {
+export async function startBind(opts: BindOptions): Promise<RunningBind> {
   try {
     await access(NAMED, constants.X_OK);
   } catch {
@@ -65,7 +78,7 @@ export async function startBind(opts: { zones: BindZone[]; tsig: TsigKey }): Pro
   throw lastError;
 }
 
-async function writeConfig(dir: string, port: number, opts: { zones: BindZone[]; tsig: TsigKey }): Promise<string> {
+async function writeConfig(dir: string, port: number, opts: BindOptions): Promise<string> {
   const key = opts.tsig;
   const zones = opts.zones.map((z) => {
     const update = z.allowUpdate === false ? 'none;' : `key "${key.name}";`;
@@ -78,7 +91,7 @@ async function writeConfig(dir: string, port: number, opts: { zones: BindZone[];
     `  directory "${dir}";`,
     `  listen-on port ${port} { 127.0.0.1; };`,
     '  listen-on-v6 { none; };',
-    '  recursion no;',
+    ...(opts.recursion ? ['  recursion yes;', '  allow-recursion { 127.0.0.1; };'] : ['  recursion no;']),
     '  dnssec-validation no;',
     '  notify no;',
     '  pid-file none;',

@@ -1,7 +1,8 @@
 /**
  * The real servers certfleet's end-to-end tests and demo run against, all on 127.0.0.1 with
  * ports chosen at run time, inside one fresh temp dir:
- *   - pebble-challtestsrv as Pebble's DNS (every name → 127.0.0.1 unless setA says otherwise);
+ *   - pebble-challtestsrv as Pebble's DNS (every name → 127.0.0.1 unless setA says otherwise),
+ *     unless `dnsServer` points Pebble at another (a BIND for dns-01);
  *   - nginx serving a challenge drop dir as /.well-known/acme-challenge/ (what users run);
  *   - Pebble, validating http-01 against that nginx.
  */
@@ -95,6 +96,12 @@ export interface TestServersOptions {
   certificateValidityPeriod?: number;
   /** How long the servers get to become ready (default 15 s). */
   readyTimeoutMs?: number;
+  /**
+   * `ADDR:PORT` of the DNS server Pebble resolves names through (its `-dnsserver`), e.g. a
+   * BIND serving dns-01 test zones. Default: the pebble-challtestsrv started here (which still
+   * runs either way, so setA/clearA keep working, only Pebble no longer asks it).
+   */
+  dnsServer?: string;
 }
 
 /**
@@ -159,7 +166,7 @@ export async function startTestServers(opts: TestServersOptions = {}): Promise<T
       '-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-e', nginxLog,
     ], process.env, dir, [nginxLog]);
     const pebble = startProcess('pebble', PEBBLE, [
-      '-config', join(dir, 'pebble-config.json'), '-dnsserver', `127.0.0.1:${dnsPort}`,
+      '-config', join(dir, 'pebble-config.json'), '-dnsserver', opts.dnsServer ?? `127.0.0.1:${dnsPort}`,
     ], pebbleEnv(opts.nonceReject), dir);
     children.push(cts, nginx, pebble);
 
