@@ -25,8 +25,9 @@ export interface AcmeOptions {
 export interface IssueRequest {
   identifiers: string[];
   csrPem: string;
+  /** Proves control; per identifier it may hand over to another (`solverFor`: dns-01 under a `[dns:*]` zone). */
   solver: Solver;
-  /** Called for each challenge before the CA is asked to validate it (pre-flight checks). */
+  /** Called for each http-01 challenge, after its proof is in place and before the CA is asked to validate (pre-flight checks). */
   beforeValidate?: (identifier: string, token: string, keyAuthorization: string) => Promise<void>;
   /** Where problems that do not fail the request go (a failed cleanup). */
   log?: (message: string) => void;
