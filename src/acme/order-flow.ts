@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type acme from 'acme-client';
 import { AcmeProblemError, AcmeTimeoutError } from './errors.ts';
 import type { Proof, Solver } from '../challenge/solver.ts';
@@ -9,7 +10,6 @@ export type Step = <T>(what: string, fn: () => Promise<T>) => Promise<T>;
 type Order = acme.Order;
 type Authorization = acme.Authorization;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // Polling starts soon and backs off gently: a fast CA answers within a few hundred ms, and a run
 // must be bound by the CA and key generation, not by our own sleeps.

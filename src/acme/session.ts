@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import acme from 'acme-client';
 import type { AxiosError, AxiosResponse } from 'axios';
@@ -98,7 +99,6 @@ function typed(err: unknown, p: Problem | null): Error {
   return err instanceof Error ? err : new Error(message);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Opens an account session: registers (or finds) the account for the key. Throws typed errors

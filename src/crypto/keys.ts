@@ -46,17 +46,28 @@ export function spkiDigest(der: Uint8Array): string {
   return createHash('sha256').update(der).digest('hex');
 }
 
-/** A short, human description of a key (`RSA 2048`, `EC prime256v1`). */
-export function describeKey(key: KeyObject): string {
+/** What matters of a key for matching it to the config; plain data, so it can be cached. */
+export interface KeyDetails {
+  kind: string;
+  bits: number | null;
+  curve: string | null;
+}
+
+/** The details of a parsed key. */
+export function keyDetails(key: KeyObject): KeyDetails {
   const d = key.asymmetricKeyDetails ?? {};
-  if (key.asymmetricKeyType === 'rsa') return `RSA ${d.modulusLength ?? '?'}`;
-  if (key.asymmetricKeyType === 'ec') return `EC ${d.namedCurve ?? '?'}`;
-  return String(key.asymmetricKeyType);
+  return { kind: String(key.asymmetricKeyType), bits: d.modulusLength ?? null, curve: d.namedCurve ?? null };
+}
+
+/** A short, human description of a key (`RSA 2048`, `EC prime256v1`). */
+export function describeKey(k: KeyDetails): string {
+  if (k.kind === 'rsa') return `RSA ${k.bits ?? '?'}`;
+  if (k.kind === 'ec') return `EC ${k.curve ?? '?'}`;
+  return k.kind;
 }
 
 /** True when the key is what `spec` asks for (type and size or curve). */
-export function keyMatchesSpec(key: KeyObject, spec: KeySpec): boolean {
-  const d = key.asymmetricKeyDetails ?? {};
-  if (spec.kind === 'rsa') return key.asymmetricKeyType === 'rsa' && d.modulusLength === spec.bits;
-  return key.asymmetricKeyType === 'ec' && d.namedCurve === spec.curve;
+export function keyMatchesSpec(k: KeyDetails, spec: KeySpec): boolean {
+  if (spec.kind === 'rsa') return k.kind === 'rsa' && k.bits === spec.bits;
+  return k.kind === 'ec' && k.curve === spec.curve;
 }

@@ -1,6 +1,6 @@
 import type { DeployState } from '../actions/deploy-state.ts';
 import { runDeployments, type SectionReport } from '../actions/deploy.ts';
-import { groupBySection, planDeployments } from '../actions/grouping.ts';
+import { groupBySection, planDeployments, type CertGroup, type Deployment } from '../actions/grouping.ts';
 import { sectionFor, type ActionsConfig } from '../config/actions.ts';
 import type { DomainLine } from '../config/domains.ts';
 import type { PlanItem } from '../plan/build-plan.ts';
@@ -33,7 +33,7 @@ export async function recordChanged(state: DeployState, item: PlanItem, ctx: Dep
  * first changed name's, but independent of which request of a `--parallel` run finished first);
  * `[every]` and sections no longer in actions.conf come last.
  */
-function inDomainsOrder<T extends { section: string }>(pending: T[], ctx: DeployContext): T[] {
+function inDomainsOrder<T extends { section: string }>(pending: readonly T[], ctx: Pick<DeployContext, 'actions' | 'domains'>): T[] {
   const rank = new Map<string, number>();
   for (const line of ctx.domains) {
     for (const name of line.names) {
@@ -46,15 +46,22 @@ function inDomainsOrder<T extends { section: string }>(pending: T[], ctx: Deploy
 }
 
 /**
+ * The deployments owed, as they will run: sections in domains order, commands expanded. Pure;
+ * the run and `--dry-run` both use it, so the dry run shows exactly what a run would do.
+ */
+export function owedDeployments(pending: readonly CertGroup[], ctx: Pick<DeployContext, 'actions' | 'domains' | 'configDir' | 'mode'>): Deployment[] {
+  return planDeployments(ctx.actions, inDomainsOrder(pending, ctx), { configDir: ctx.configDir, mode: ctx.mode });
+}
+
+/**
  * Runs every deployment owed, new in this run or left over from earlier runs: once per section,
  * uploadCerts → uploadKeys → update through /bin/sh. A section is settled (forgotten) only when
  * all its commands succeeded; a failed one stays owed and is tried again next run.
  */
 export async function deployPending(state: DeployState, ctx: DeployContext): Promise<SectionReport[]> {
-  const pending = inDomainsOrder(state.pending(), ctx);
-  if (pending.length === 0) return [];
-  ctx.log.change(`Copying keys and certificates, then reloading services: ${pending.map((p) => `[${p.section}]`).join(' ')}`);
-  const deployments = planDeployments(ctx.actions, pending, { configDir: ctx.configDir, mode: ctx.mode });
+  const deployments = owedDeployments(state.pending(), ctx);
+  if (deployments.length === 0) return [];
+  ctx.log.change(`Copying keys and certificates, then reloading services: ${deployments.map((d) => `[${d.section}]`).join(' ')}`);
   return runDeployments(deployments, {
     log: ctx.log,
     timeoutMs: ctx.timeoutMs,

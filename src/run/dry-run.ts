@@ -1,6 +1,7 @@
-import path from 'node:path';
 import { DeployState } from '../actions/deploy-state.ts';
-import { groupBySection, planDeployments, prepareCommands } from '../actions/grouping.ts';
+import { groupBySection, prepareCommands } from '../actions/grouping.ts';
+import { mergePending } from '../actions/deploy-state.ts';
+import { owedDeployments } from './deploy-step.ts';
 import type { Config } from '../config/load.ts';
 import { namingFor, planJson } from '../plan/build-plan.ts';
 import { FactsCache } from '../store/facts-cache.ts';
@@ -16,17 +17,13 @@ import { loadPlan } from './load-plan.ts';
 export async function dryRun(config: Config, mode: Mode, now: Date): Promise<{ text: string; json: object }> {
   const { settings, actions } = config;
   const dirs = modeDirs(namingFor(settings, mode));
-  const items = await loadPlan(config, mode, now, await FactsCache.load(path.join(dirs.state, 'facts.json')));
+  const items = await loadPlan(config, mode, now, await FactsCache.load(FactsCache.fileIn(dirs.state)));
   const due = items.filter((i) => i.decision.action !== 'skip');
   const owed = (await DeployState.load(dirs.state)).pending();
   const changed = due.map((i) => ({ names: i.names, keyType: i.keyType, certPath: i.paths.cert, keyPath: i.paths.key }));
-  const groups = groupBySection(actions, changed);
-  for (const p of owed) {
-    const g = groups.find((x) => x.section === p.section);
-    if (g) g.certs.push(...p.certs.filter((c) => !g.certs.some((d) => d.certPath === c.certPath)));
-    else groups.push({ section: p.section, certs: p.certs });
-  }
-  const deployments = planDeployments(actions, groups, { configDir: settings.configDir, mode });
+  // What the run would owe after issuing everything due, deployed as the run deploys it.
+  const pending = mergePending(owed, groupBySection(actions, changed), now);
+  const deployments = owedDeployments(pending, { actions, domains: config.domains, configDir: settings.configDir, mode });
 
   const lines: string[] = [];
   for (const i of due) {

@@ -1,5 +1,4 @@
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { FactsCache } from '../store/facts-cache.ts';
 import type { Config } from '../config/load.ts';
 import { dropDirSolver } from '../challenge/http01.ts';
@@ -51,7 +50,6 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
     for (const target of await recoverPublishes(dirs.state)) opts.log.change(`completed an interrupted update of ${target}`);
     await Promise.all([dirs.key, dirs.csr, dirs.cert].map(sweepTemps));
 
-    // Decided after taking the lock: another run may have just renewed everything.
     const deployState = await DeployState.load(dirs.state);
     const deploy: DeployContext = {
       actions: opts.config.actions,
@@ -62,7 +60,8 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
       log: opts.log,
       now: opts.now,
     };
-    const cache = await FactsCache.load(path.join(dirs.state, 'facts.json'));
+    const cache = await FactsCache.load(FactsCache.fileIn(dirs.state));
+    // Decided after taking the lock: another run may have just renewed everything.
     const items = await loadPlan(opts.config, opts.mode, opts.now(), cache);
     // Decision warnings repeat every night until the config changes: shown by plan and by runs
     // at a terminal, not mailed by cron each night.
@@ -72,12 +71,11 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
       items.map((item) => [item, { item, status: 'unchanged', notAfter: item.decision.notAfter, error: null, errorType: null, warnings: [] }]),
     );
     if (due.length > 0) {
-      await fs.mkdir(dirs.state, { recursive: true });
       await issueDue(due, results, opts, dirs.state, (item) => recordChanged(deployState, item, deploy));
       // Learn the new files' facts now, so the next run finds them cached and writes nothing.
       await mapLimit(due, 16, (item) => observeKeyAndCert(item.paths, keySpecFor(settings, item.keyType), cache));
     }
-    await cache.save().catch((err: Error) => opts.log.warn(`could not save ${dirs.state}/facts.json: ${err.message}`));
+    await cache.save().catch((err: Error) => opts.log.warn(`could not save the facts cache: ${err.message}`));
     const deployments = await deployPending(deployState, deploy);
     return { mode: opts.mode, directory: opts.directoryUrl, results: items.map((i) => results.get(i)!), deployments };
   } finally {

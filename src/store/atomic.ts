@@ -79,12 +79,16 @@ export async function linkAtomic(linkPath: string, target: string): Promise<bool
   return true;
 }
 
-/** Reads a file as text, or null when it does not exist. Other errors propagate. */
+/**
+ * Reads a file as text, or null when it does not exist (a dangling link, or a parent that is not
+ * a directory, counts as missing, as in lematt). Other errors propagate.
+ */
 export async function readIfExists(file: string): Promise<string | null> {
   try {
     return await fs.readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
     throw err;
   }
 }

@@ -35,6 +35,11 @@ export class FactsCache {
     return this.root && file.startsWith(this.root) ? file.slice(this.root.length) : file;
   }
 
+  /** The cache file of a mode's state dir. */
+  static fileIn(stateDir: string): string {
+    return path.join(stateDir, 'facts.json');
+  }
+
   /** Reads the cache file; a missing or unreadable one is an empty cache (it is only a cache). */
   static async load(file: string | null): Promise<FactsCache> {
     if (!file) return new FactsCache(null, {});

@@ -1,23 +1,13 @@
 import { promises as fs, statSync } from 'node:fs';
 import type { Observed } from '../plan/renewal.ts';
 import { parseCertChain } from '../crypto/cert.ts';
-import { parsePrivateKey, spkiSha256, type KeySpec } from '../crypto/keys.ts';
+import { describeKey, keyDetails, keyMatchesSpec, parsePrivateKey, spkiSha256, type KeyDetails, type KeySpec } from '../crypto/keys.ts';
+import { readIfExists } from './atomic.ts';
 import { FactsCache } from './facts-cache.ts';
 import { candidateBases, certPaths, type CertPaths, type KeyType, type NamingOptions } from './layout.ts';
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-async function readText(file: string): Promise<string | null> {
-  try {
-    return await fs.readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    // A dangling per-name link or a missing file is "missing", as in lematt.
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    throw err;
-  }
 }
 
 /**
@@ -36,11 +26,8 @@ export async function resolvePaths(names: readonly string[], keyType: KeyType, n
   return certPaths(names, keyType, naming, bases[0]);
 }
 
-interface KeyFacts {
+interface KeyFacts extends KeyDetails {
   spkiSha256: string;
-  kind: string;
-  bits: number | null;
-  curve: string | null;
 }
 
 interface CertFactsCached {
@@ -60,7 +47,7 @@ async function factsOf<T>(file: string, cache: FactsCache, parse: (text: string)
   const sig = FactsCache.signature(st);
   const cached = cache.get<T>(file, sig);
   if (cached !== undefined) return cached;
-  const text = await readText(file);
+  const text = await readIfExists(file);
   if (text === null) return null;
   const facts = parse(text);
   cache.set(file, sig, facts);
@@ -69,8 +56,7 @@ async function factsOf<T>(file: string, cache: FactsCache, parse: (text: string)
 
 function keyFacts(pem: string): KeyFacts {
   const key = parsePrivateKey(pem);
-  const d = key.asymmetricKeyDetails ?? {};
-  return { spkiSha256: spkiSha256(key), kind: String(key.asymmetricKeyType), bits: d.modulusLength ?? null, curve: d.namedCurve ?? null };
+  return { spkiSha256: spkiSha256(key), ...keyDetails(key) };
 }
 
 function certFacts(pem: string): CertFactsCached {
@@ -84,8 +70,7 @@ export async function observeKeyAndCert(paths: CertPaths, spec: KeySpec, cache: 
   try {
     const k = await factsOf(paths.key, cache, keyFacts);
     if (k) {
-      const matchesSpec = spec.kind === 'rsa' ? k.kind === 'rsa' && k.bits === spec.bits : k.kind === 'ec' && k.curve === spec.curve;
-      obs.key = { state: 'ok', spkiSha256: k.spkiSha256, matchesSpec, description: `${k.kind.toUpperCase()} ${k.bits ?? k.curve}` };
+      obs.key = { state: 'ok', spkiSha256: k.spkiSha256, matchesSpec: keyMatchesSpec(k, spec), description: describeKey(k) };
     }
   } catch (err) {
     obs.key = { state: 'unreadable', error: message(err) };
@@ -104,7 +89,7 @@ export async function observeKeyAndCert(paths: CertPaths, spec: KeySpec, cache: 
  * CSR parser.
  */
 export async function observeCsr(paths: CertPaths): Promise<Observed['csr']> {
-  const pem = await readText(paths.csr);
+  const pem = await readIfExists(paths.csr);
   if (pem === null) return { state: 'missing' };
   try {
     const { parseCsr } = await import('../crypto/csr.ts');

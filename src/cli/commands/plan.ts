@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { namingFor, planJson, sectionsFor } from '../../plan/build-plan.ts';
 import { FactsCache } from '../../store/facts-cache.ts';
 import { modeDirs } from '../../store/layout.ts';
@@ -25,7 +24,7 @@ export async function planCommand(flags: PlanFlags, io: Io): Promise<number> {
   }
   const config = await loadCheckedConfig(flags.config, io, Boolean(flags.json));
   // Reads the facts cache a run left, never writes it: plan changes nothing on disk.
-  const cache = await FactsCache.load(path.join(modeDirs(namingFor(config.settings, mode)).state, 'facts.json'));
+  const cache = await FactsCache.load(FactsCache.fileIn(modeDirs(namingFor(config.settings, mode)).state));
   const items = await loadPlan(config, mode, now, cache);
   if (flags.json) {
     io.stdout.write(JSON.stringify(planJson(items, config.actions), null, 2) + '\n');
