@@ -6,6 +6,7 @@ import { readValue, referencedKeys } from './interpolation.ts';
 import { DNS_KEYS, type DnsSetup, parseDnsSetups, type ZoneClaim } from './dns.ts';
 import { closestMatch, type Reporter } from './reporter.ts';
 import { parseBoolean, parseDecimal, parseInteger, splitKnownKeys, warnUnknownDefaults } from './values.ts';
+import { parseServerAddress } from './dns-names.ts';
 
 export type { AcmeEndpoint, PathCheck } from './acme-endpoints.ts';
 export type { DnsSetup } from './dns.ts';
@@ -195,16 +196,11 @@ function assign<T>(value: T | null, store: (value: T) => unknown, problem: strin
  * be either. Null unless the address is an IP literal and the port 1-65535.
  */
 function parseResolver(value: string): string | null {
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(value);
-  if (!m) return null;
-  const [, bracketed, plain, portText] = m;
-  const address = bracketed || plain!;
-  const family = isIP(address);
-  // The pattern only lets IPv6 in through brackets; IPv4 must not wear them.
-  if (family === 0 || (family === 4 && bracketed !== undefined)) return null;
-  const port = portText ? Number(portText) : 53;
-  if (port < 1 || port > 65535) return null;
-  return family === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+  if (isIP(value) === 6) return null;
+  const server = parseServerAddress(value);
+  const family = server ? isIP(server.host) : 0;
+  if (!server || family === 0) return null;
+  return family === 6 ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
 }
 
 function fileTag(value: string): string | null {
