@@ -1,9 +1,6 @@
-/** What was found on disk for one certificate's key, CSR and certificate (see observe.ts). */
-export interface Observed {
-  key: { state: 'missing' } | { state: 'unreadable'; error: string } | { state: 'ok'; spkiSha256: string; matchesSpec: boolean; description: string };
-  csr: { state: 'missing' } | { state: 'unreadable'; error: string } | { state: 'ok'; spkiSha256: string; names: string[] };
-  cert: { state: 'missing' } | { state: 'unreadable'; error: string } | { state: 'ok'; spkiSha256: string; names: string[]; notBefore: Date; notAfter: Date };
-}
+import type { Observed } from '../store/observed.ts';
+
+export type { Observed };
 
 /** The renewal settings of lematt.conf that matter here. */
 export interface RenewalPolicy {

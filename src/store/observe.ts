@@ -1,5 +1,5 @@
 import { promises as fs, statSync } from 'node:fs';
-import type { Observed } from '../plan/renewal.ts';
+import type { Observed } from './observed.ts';
 import { parseCertChain } from '../crypto/cert.ts';
 import { describeKey, keyDetails, keyMatchesSpec, parsePrivateKey, spkiSha256, type KeyDetails, type KeySpec } from '../crypto/keys.ts';
 import { readIfExists } from './atomic.ts';
