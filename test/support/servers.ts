@@ -23,6 +23,9 @@ export interface TestServers {
   directoryUrl: string;
   /** PEM of the CA that signed Pebble's TLS certificate: pass as NODE_EXTRA_CA_CERTS to children. */
   caCertPath: string;
+  /** Pebble's TLS leaf (then the CA) and its key, for 127.0.0.1 and localhost: other harness listeners may serve them too. */
+  tlsCertPath: string;
+  tlsKeyPath: string;
   /** Directory nginx serves as /.well-known/acme-challenge/ (mode 0755). */
   dropDir: string;
   /** nginx's port, which is also Pebble's http-01 validation port. */
@@ -192,6 +195,8 @@ export async function startTestServers(opts: TestServersOptions = {}): Promise<T
   return {
     directoryUrl,
     caCertPath: tls.caCertPath,
+    tlsCertPath: tls.certPath,
+    tlsKeyPath: tls.keyPath,
     dropDir,
     httpPort,
     dnsPort,
