@@ -180,15 +180,15 @@ export async function startAriStandIn(servers: TestServers, opts: AriStandInOpti
     const error = errors.get(certId) ?? errors.get('*');
     if (error) return problem(res, host, error, false);
     const seen = certificates.find((c) => c.certId === certId);
-    const window = windows.get(certId) ?? (seen ? defaultRenewalWindow(seen.notBefore, seen.notAfter) : null);
+    const window: RenewalWindow | null = windows.get(certId) ?? (seen ? defaultRenewalWindow(seen.notBefore, seen.notAfter) : null);
     if (!window) {
       return problem(res, host, { status: 404, type: `${ACME_ERROR}malformed`, detail: `stand-in: no certificate known with CertID ${certId}` }, false);
     }
     const answer = {
       suggestedWindow: { start: window.start.toISOString(), end: window.end.toISOString() },
-      ...('explanationURL' in window && window.explanationURL ? { explanationURL: window.explanationURL } : {}),
+      ...(window.explanationURL ? { explanationURL: window.explanationURL } : {}),
     };
-    const retryAfter = ('retryAfterSeconds' in window ? window.retryAfterSeconds : undefined) ?? retryAfterDefault;
+    const retryAfter = window.retryAfterSeconds ?? retryAfterDefault;
     send(res, 200, { 'content-type': 'application/json', 'retry-after': String(retryAfter) }, JSON.stringify(answer));
   };
 
@@ -200,10 +200,15 @@ export async function startAriStandIn(servers: TestServers, opts: AriStandInOpti
     return Buffer.from(JSON.stringify(dir, null, 2));
   };
 
-  /** Indexes the leaf of a downloaded chain by its CertID. */
+  /** Indexes the leaf of a downloaded chain by its CertID (one without an AKI stays unknown). */
   const remember = (body: Buffer): void => {
     const text = body.toString('utf8');
-    const certId = certIdOf(text);
+    let certId: string;
+    try {
+      certId = certIdOf(text);
+    } catch {
+      return;
+    }
     if (certificates.some((c) => c.certId === certId)) return;
     const leaf = firstCertificate(text);
     certificates.push({ certId, notBefore: leaf.notBefore, notAfter: leaf.notAfter, pem: `${leaf.toString('pem')}\n` });
@@ -213,6 +218,7 @@ export async function startAriStandIn(servers: TestServers, opts: AriStandInOpti
     const host = req.headers.host ?? `127.0.0.1:${port}`;
     const path = new URL(req.url ?? '/', 'https://stand-in').pathname;
     if (path.startsWith(`${RENEWAL_PATH}/`)) return renewalInfo(req, res, host, path.slice(RENEWAL_PATH.length + 1));
+    const at = new Date();
     const body = await readBody(req);
     const order = req.method === 'POST' && path === newOrderPath ? jwsPayload(body) : null;
     const record = (status: number): void => {
@@ -221,7 +227,6 @@ export async function startAriStandIn(servers: TestServers, opts: AriStandInOpti
       const { replaces, profile } = order as { replaces?: string; profile?: string };
       orders.push({ identifiers, ...(replaces === undefined ? {} : { replaces }), ...(profile === undefined ? {} : { profile }), at, status });
     };
-    const at = new Date();
     const fault = order ? (orderFault ?? (order.replaces !== undefined ? replacesFault : null)) : null;
     if (fault) {
       record(fault.status);
