@@ -1,6 +1,6 @@
 import type { Deployment } from './grouping.ts';
 import { commonNames } from './placeholders.ts';
-import { DEFAULT_ACTION_TIMEOUT_MS, runShellCommand, type CommandResult, type ShellOptions } from './run-command.ts';
+import { DEFAULT_ACTION_TIMEOUT_MS, runShellCommand, type CommandResult, type ShellOptions } from '../process/run-command.ts';
 import type { DeployKind } from './types.ts';
 
 /** One post-run command's outcome. Serialisable, for `--json` results. */

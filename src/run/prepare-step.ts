@@ -1,6 +1,6 @@
 import { prepareCommands } from '../actions/grouping.ts';
 import { prepareEnv } from '../actions/placeholders.ts';
-import { startPrepare, type PrepareHandle } from '../actions/run-command.ts';
+import { startPrepare, type PrepareHandle } from '../process/run-command.ts';
 import type { ActionsConfig } from '../config/actions.ts';
 import type { PlanItem } from '../plan/build-plan.ts';
 import type { Logger } from '../report/logger.ts';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { procStat } from '../../src/actions/process-group.ts';
+import { procStat } from '../../src/process/process-group.ts';
 import { makeConfDir, runCertfleet } from '../support/servers.ts';
 import { useTestServers } from '../support/use-servers.ts';
 

@@ -4,7 +4,7 @@
  * trailing dot as lego passes it, through `/bin/sh -c` as actions do, in a process group of its
  * own with a time limit.
  */
-import { runShellCommand, type CommandResult } from '../../actions/run-command.ts';
+import { runShellCommand, type CommandResult } from '../../process/run-command.ts';
 import { normalizeName } from '../names.ts';
 import { DnsProviderError, type DnsRecordProvider } from './provider.ts';
 

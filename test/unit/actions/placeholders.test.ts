@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { planDeployments } from '../../../src/actions/grouping.ts';
 import { deployEnv, expandDeploy, expandPrepare, globsFor, prepareEnv, shellQuote } from '../../../src/actions/placeholders.ts';
-import { runShellCommand } from '../../../src/actions/run-command.ts';
+import { runShellCommand } from '../../../src/process/run-command.ts';
 import type { ChangedCert } from '../../../src/actions/types.ts';
 import { certPaths, type KeyType } from '../../../src/store/layout.ts';
 import { actionsFrom, tempDir } from './support.ts';

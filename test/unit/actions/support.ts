@@ -6,7 +6,7 @@ import { after } from 'node:test';
 import { parseActions, type ActionsConfig } from '../../../src/config/actions.ts';
 import type { Diagnostic } from '../../../src/config/diagnostics.ts';
 import { reporterFor } from '../../../src/config/reporter.ts';
-import { procStat } from '../../../src/actions/process-group.ts';
+import { procStat } from '../../../src/process/process-group.ts';
 
 /** Parses actions.conf text; throws on any diagnostic, so a fixture typo cannot pass silently. */
 export function actionsFrom(...lines: string[]): ActionsConfig {

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
-import { runShellCommand, splitArgv, startPrepare } from '../../../src/actions/run-command.ts';
-import { alive, tempDir, waitFor } from './support.ts';
+import { runShellCommand, splitArgv, startPrepare } from '../../../src/process/run-command.ts';
+import { alive, tempDir, waitFor } from '../actions/support.ts';
 
 const readPid = (file: string) => waitFor(`pid in ${file}`, async () => {
   const text = await readFile(file, 'utf8').catch(() => '');
@@ -105,7 +105,7 @@ describe('startPrepare', () => {
     await chmod(script, 0o755);
     const pidFile = path.join(dir, 'child.pid');
     const main = path.join(dir, 'main.mts');
-    const module = fileURLToPath(new URL('../../../src/actions/run-command.ts', import.meta.url));
+    const module = fileURLToPath(new URL('../../../src/process/run-command.ts', import.meta.url));
     await writeFile(main, [
       `import { startPrepare } from ${JSON.stringify(module)};`,
       `const handle = await startPrepare(${JSON.stringify(`${script} ${pidFile}`)});`,
