@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import type { ChangedCert } from '../plan/action-types.ts';
+import type { CertGroup } from '../plan/deployments.ts';
+import { assertSafeName } from '../plan/placeholders.ts';
 import { MODE_PUBLIC, readIfExists, writeAtomic } from '../store/atomic.ts';
-import type { CertGroup } from './grouping.ts';
-import { assertSafeName } from './placeholders.ts';
-import type { ChangedCert } from './types.ts';
 
 /** The deploy state's file name inside the state dir (`<configDir>/<mode>/.certfleet/`). */
 export const DEPLOY_STATE_FILE = 'deploy.json';

@@ -1,7 +1,7 @@
-import type { Deployment } from './grouping.ts';
-import { commonNames } from './placeholders.ts';
+import type { DeployKind } from '../plan/action-types.ts';
+import type { Deployment } from '../plan/deployments.ts';
+import { commonNames } from '../plan/placeholders.ts';
 import { DEFAULT_ACTION_TIMEOUT_MS, runShellCommand, type CommandResult, type ShellOptions } from '../process/run-command.ts';
-import type { DeployKind } from './types.ts';
 
 /** One post-run command's outcome. Serialisable, for `--json` results. */
 export interface CommandReport extends CommandResult {

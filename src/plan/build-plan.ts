@@ -1,9 +1,9 @@
-import { groupBySection } from '../actions/grouping.ts';
 import type { ActionsConfig } from '../config/actions.ts';
 import type { DomainLine } from '../config/domains.ts';
 import type { Settings } from '../config/settings.ts';
 import type { KeySpec } from '../crypto/keys.ts';
 import { identifiers, type CertPaths, type KeyType, type Mode, type NamingOptions } from '../store/layout.ts';
+import { groupBySection } from './deployments.ts';
 import { decideRenewal, type Decision, type Observed } from './renewal.ts';
 
 /** One (domains line, key type) certificate and what to do about it. A plain value. */

@@ -1,6 +1,6 @@
 import type { DeployState } from '../actions/deploy-state.ts';
 import { runDeployments, type SectionReport } from '../actions/deploy.ts';
-import { groupBySection, planDeployments, type CertGroup, type Deployment } from '../actions/grouping.ts';
+import { groupBySection, planDeployments, type CertGroup, type Deployment } from '../plan/deployments.ts';
 import { sectionFor, type ActionsConfig } from '../config/actions.ts';
 import type { DomainLine } from '../config/domains.ts';
 import type { PlanItem } from '../plan/build-plan.ts';

@@ -1,5 +1,5 @@
 import { DeployState } from '../actions/deploy-state.ts';
-import { groupBySection, prepareCommands } from '../actions/grouping.ts';
+import { groupBySection, prepareCommands } from '../plan/deployments.ts';
 import { mergePending } from '../actions/deploy-state.ts';
 import { owedDeployments } from './deploy-step.ts';
 import type { Config } from '../config/load.ts';

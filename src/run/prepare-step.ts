@@ -1,5 +1,5 @@
-import { prepareCommands } from '../actions/grouping.ts';
-import { prepareEnv } from '../actions/placeholders.ts';
+import { prepareCommands } from '../plan/deployments.ts';
+import { prepareEnv } from '../plan/placeholders.ts';
 import { startPrepare, type PrepareHandle } from '../process/run-command.ts';
 import type { ActionsConfig } from '../config/actions.ts';
 import type { PlanItem } from '../plan/build-plan.ts';

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { DeployState, mergePending, settlePending, type PendingDeployment } from '../../../src/actions/deploy-state.ts';
-import type { ChangedCert } from '../../../src/actions/types.ts';
+import type { ChangedCert } from '../../../src/plan/action-types.ts';
 import { tempDir } from './support.ts';
 
 const t0 = new Date('2026-03-01T03:17:00Z');

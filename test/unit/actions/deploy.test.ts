@@ -5,8 +5,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { describeFailure, runDeployments, type CommandReport, type DeployLog, type SectionReport } from '../../../src/actions/deploy.ts';
 import { DeployState } from '../../../src/actions/deploy-state.ts';
-import { groupBySection, planDeployments } from '../../../src/actions/grouping.ts';
-import type { ChangedCert } from '../../../src/actions/types.ts';
+import { groupBySection, planDeployments } from '../../../src/plan/deployments.ts';
+import type { ChangedCert } from '../../../src/plan/action-types.ts';
 import { actionsFrom, tempDir } from './support.ts';
 
 function recorder(): DeployLog & { lines: string[] } {

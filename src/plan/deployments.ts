@@ -1,6 +1,10 @@
+/**
+ * The deployment decision, pure: which actions.conf sections a changed certificate runs, their
+ * commands expanded, and the prepare commands of a name. src/actions/ carries them out.
+ */
 import { sectionFor, type ActionSection, type ActionsConfig } from '../config/actions.ts';
 import { deployEnv, expandDeploy, expandPrepare, lemattNameOrder } from './placeholders.ts';
-import { DEPLOY_KINDS, type ActionContext, type ChangedCert, type DeployKind } from './types.ts';
+import { DEPLOY_KINDS, type ActionContext, type ChangedCert, type DeployKind } from './action-types.ts';
 
 /** The certificates one section deploys in a run. */
 export interface CertGroup {

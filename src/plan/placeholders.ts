@@ -1,6 +1,10 @@
+/**
+ * lematt's placeholders and certfleet's environment variables for action commands, pure: what a
+ * command will be given, decided before anything runs.
+ */
 import path from 'node:path';
 import { fileSafe, sortSans, type KeyType } from '../store/layout.ts';
-import type { ActionContext, ChangedCert, DeployKind } from './types.ts';
+import type { ActionContext, ChangedCert, DeployKind } from './action-types.ts';
 
 /**
  * Quotes `value` for `/bin/sh` the way Python's `shlex.quote` does: returned unchanged when it

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { groupBySection, planDeployments, prepareCommands } from '../../../src/actions/grouping.ts';
-import type { ChangedCert } from '../../../src/actions/types.ts';
+import { groupBySection, planDeployments, prepareCommands } from '../../../src/plan/deployments.ts';
+import type { ChangedCert } from '../../../src/plan/action-types.ts';
 import { certPaths, type KeyType } from '../../../src/store/layout.ts';
-import { actionsFrom, APPENDIX_A_ACTIONS, APPENDIX_A_LINES } from './support.ts';
+import { actionsFrom, APPENDIX_A_ACTIONS, APPENDIX_A_LINES } from '../actions/support.ts';
 
 const ctx = { configDir: '/srv/lmt', mode: 'test' as const };
 const naming = { ...ctx, rsaTag: 'rsa2048', curveTag: 'prime256v1' };

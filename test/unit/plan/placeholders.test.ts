@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { planDeployments } from '../../../src/actions/grouping.ts';
-import { deployEnv, expandDeploy, expandPrepare, globsFor, prepareEnv, shellQuote } from '../../../src/actions/placeholders.ts';
+import { planDeployments } from '../../../src/plan/deployments.ts';
+import { deployEnv, expandDeploy, expandPrepare, globsFor, prepareEnv, shellQuote } from '../../../src/plan/placeholders.ts';
 import { runShellCommand } from '../../../src/process/run-command.ts';
-import type { ChangedCert } from '../../../src/actions/types.ts';
+import type { ChangedCert } from '../../../src/plan/action-types.ts';
 import { certPaths, type KeyType } from '../../../src/store/layout.ts';
-import { actionsFrom, tempDir } from './support.ts';
+import { actionsFrom, tempDir } from '../actions/support.ts';
 
 function cert(configDir: string, names: string[], keyType: KeyType): ChangedCert {
   const paths = certPaths(names, keyType, { configDir, mode: 'test', rsaTag: 'rsa2048', curveTag: 'prime256v1' });

@@ -1,3 +1,4 @@
+/** The words the deployment plan and the actions that carry it out share. */
 import type { KeyType, Mode } from '../store/layout.ts';
 
 /**
