@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import acme from 'acme-client';
 import type { AxiosError, AxiosResponse } from 'axios';
-import type { Solver } from '../challenge/solver.ts';
 import { AcmeNetworkError, AcmeProblemError, AcmeTimeoutError, parseRetryAfter } from './errors.ts';
 import { pollOrder, validate, type Step } from './order-flow.ts';
+import type { IssueRequest } from './types.ts';
 
 /** How to reach one CA as one account. */
 export interface AcmeOptions {
@@ -20,18 +20,6 @@ export interface AcmeOptions {
   /** Longest Retry-After worth waiting for inside a run; longer ones fail the step. */
   maxRetryWaitMs: number;
   log: (message: string) => void;
-}
-
-/** One certificate request. */
-export interface IssueRequest {
-  identifiers: string[];
-  csrPem: string;
-  /** Proves control; per identifier it may hand over to another (`solverFor`: dns-01 under a `[dns:*]` zone). */
-  solver: Solver;
-  /** Called for each http-01 challenge, after its proof is in place and before the CA is asked to validate (pre-flight checks). */
-  beforeValidate?: (identifier: string, token: string, keyAuthorization: string) => Promise<void>;
-  /** Where problems that do not fail the request go (a failed cleanup). */
-  log?: (message: string) => void;
 }
 
 /** An account session with a CA. */
