@@ -3,7 +3,7 @@
  * acme-dns accounts (`credentialsFile`). load.ts reads them and hands the text and mode here;
  * nothing here repeats a secret.
  */
-import type { AcmeDnsAccount } from '../dns/providers/acme-dns.ts';
+import type { AcmeDnsAccount } from '../dns/providers/acme-dns/provider.ts';
 import type { PathCheck } from './acme-endpoints.ts';
 import type { DnsSetup } from './dns.ts';
 import { isBase64 } from './dns-providers.ts';

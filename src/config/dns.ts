@@ -4,7 +4,7 @@
  * section names (tsigSecretFile, credentialsFile) become PathChecks that load.ts reads and
  * dns-files.ts interprets.
  */
-import type { AcmeDnsAccount } from '../dns/providers/acme-dns.ts';
+import type { AcmeDnsAccount } from '../dns/providers/acme-dns/provider.ts';
 import { isProviderName, PROVIDER_NAMES, unknownProviderMessage, type ProviderName } from '../dns/providers/registry.ts';
 import type { DnsServer } from '../dns/transport.ts';
 import type { TsigKey } from '../dns/tsig.ts';

@@ -29,15 +29,15 @@ export function unknownProviderMessage(name: string): string {
 export async function createProvider(settings: DnsProviderSettings): Promise<DnsRecordProvider> {
   switch (settings.kind) {
     case 'rfc2136': {
-      const { createRfc2136Provider } = await import('./rfc2136.ts');
+      const { createRfc2136Provider } = await import('./rfc2136/provider.ts');
       return createRfc2136Provider({ server: settings.server, tsig: settings.tsig });
     }
     case 'exec': {
-      const { createExecProvider } = await import('./exec.ts');
+      const { createExecProvider } = await import('./exec/provider.ts');
       return createExecProvider({ command: settings.command, timeoutMs: settings.timeoutSeconds * 1000 });
     }
     case 'acme-dns': {
-      const { createAcmeDnsProvider } = await import('./acme-dns.ts');
+      const { createAcmeDnsProvider } = await import('./acme-dns/provider.ts');
       return createAcmeDnsProvider({ apiUrl: settings.apiUrl, accounts: settings.accounts, source: settings.credentialsFile });
     }
   }

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { query, sendUpdate } from '../../../src/dns/client.ts';
 import { DnsError } from '../../../src/dns/errors.ts';
-import { createRfc2136Provider } from '../../../src/dns/providers/rfc2136.ts';
+import { createRfc2136Provider } from '../../../src/dns/providers/rfc2136/provider.ts';
 import type { TsigKey } from '../../../src/dns/tsig.ts';
 import { RRType, txtValue } from '../../../src/dns/types.ts';
 import { startBind, type RunningBind } from '../../support/bind.ts';

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { query } from '../../../src/dns/client.ts';
 import { PropagationError } from '../../../src/dns/errors.ts';
-import { createRfc2136Provider } from '../../../src/dns/providers/rfc2136.ts';
+import { createRfc2136Provider } from '../../../src/dns/providers/rfc2136/provider.ts';
 import type { TsigKey } from '../../../src/dns/tsig.ts';
 import { RRType } from '../../../src/dns/types.ts';
 import { authoritativeServers, challengeName, findZone, followCnames, waitForPropagation } from '../../../src/dns/zone.ts';

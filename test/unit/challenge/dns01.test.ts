@@ -6,7 +6,7 @@ import { createDns01Solver, Dns01Error, type Dns01Lookups, type Dns01Setup } fro
 import type { DnsServer } from '../../../src/dns/client.ts';
 import { PropagationError } from '../../../src/dns/errors.ts';
 import { DnsProviderError, type DnsRecordProvider } from '../../../src/dns/providers/provider.ts';
-import { createRfc2136Provider } from '../../../src/dns/providers/rfc2136.ts';
+import { createRfc2136Provider } from '../../../src/dns/providers/rfc2136/provider.ts';
 import type { TsigKey } from '../../../src/dns/tsig.ts';
 import { challengeValue, type PropagationOptions } from '../../../src/dns/zone.ts';
 import { startBind, type RunningBind } from '../../support/bind.ts';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createAcmeDnsProvider, type AcmeDnsAccount } from '../../../../src/dns/providers/acme-dns.ts';
+import { createAcmeDnsProvider, type AcmeDnsAccount } from '../../../../src/dns/providers/acme-dns/provider.ts';
 import { DnsProviderError } from '../../../../src/dns/providers/provider.ts';
 import { newValue } from './contract.ts';
 

@@ -5,7 +5,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createExecProvider } from '../../../../src/dns/providers/exec.ts';
+import { createExecProvider } from '../../../../src/dns/providers/exec/provider.ts';
 import { DnsProviderError } from '../../../../src/dns/providers/provider.ts';
 import type { TsigKey } from '../../../../src/dns/tsig.ts';
 import { startBind, type RunningBind } from '../../../support/bind.ts';

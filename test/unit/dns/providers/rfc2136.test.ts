@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { DnsError } from '../../../../src/dns/errors.ts';
 import { DnsProviderError } from '../../../../src/dns/providers/provider.ts';
-import { createRfc2136Provider } from '../../../../src/dns/providers/rfc2136.ts';
+import { createRfc2136Provider } from '../../../../src/dns/providers/rfc2136/provider.ts';
 import type { TsigKey } from '../../../../src/dns/tsig.ts';
 import { startBind, type RunningBind } from '../../../support/bind.ts';
 import { providerContract, served } from './contract.ts';

@@ -4,9 +4,9 @@
  * trailing dot as lego passes it, through `/bin/sh -c` as actions do, in a process group of its
  * own with a time limit.
  */
-import { runShellCommand, type CommandResult } from '../../process/run-command.ts';
-import { normalizeName } from '../names.ts';
-import { DnsProviderError, type DnsRecordProvider } from './provider.ts';
+import { runShellCommand, type CommandResult } from '../../../process/run-command.ts';
+import { normalizeName } from '../../names.ts';
+import { DnsProviderError, type DnsRecordProvider } from '../provider.ts';
 
 /** Settings of the exec provider. */
 export interface ExecConfig {

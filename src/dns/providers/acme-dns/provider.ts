@@ -4,8 +4,8 @@
  * keeps the two most recent values of each account, enough for a name and its wildcard, and has
  * no way to delete one: cleanup has nothing to do.
  */
-import { normalizeName } from '../names.ts';
-import { DnsProviderError, type DnsRecordProvider } from './provider.ts';
+import { normalizeName } from '../../names.ts';
+import { DnsProviderError, type DnsRecordProvider } from '../provider.ts';
 
 /** One registration, as acme-dns `/register` returns it and its clients store it. */
 export interface AcmeDnsAccount {

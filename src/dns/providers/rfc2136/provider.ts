@@ -3,14 +3,14 @@
  * PowerDNS and Windows DNS accept them. Each call adds or deletes exactly one TXT record, so
  * other TXT values at the same owner (another order's, SPF, verification tokens) stay.
  */
-import { sendUpdate, type DnsServer } from '../client.ts';
-import { DnsError } from '../errors.ts';
-import { normalizeName } from '../names.ts';
-import type { TsigKey } from '../tsig.ts';
-import { findZone } from '../zone.ts';
-import { DnsProviderError, type DnsRecordProvider } from './provider.ts';
+import { sendUpdate, type DnsServer } from '../../client.ts';
+import { DnsError } from '../../errors.ts';
+import { normalizeName } from '../../names.ts';
+import type { TsigKey } from '../../tsig.ts';
+import { findZone } from '../../zone.ts';
+import { DnsProviderError, type DnsRecordProvider } from '../provider.ts';
 
-export type { DnsRecordProvider } from './provider.ts';
+export type { DnsRecordProvider } from '../provider.ts';
 
 /** Settings of the rfc2136 provider. */
 export interface Rfc2136Config {
