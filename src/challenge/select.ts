@@ -3,11 +3,12 @@
  * included, which only dns-01 can prove), the drop-dir http-01 solver for every other name.
  */
 import { getServers } from 'node:dns';
-import { findDnsSetup, parseServerAddress } from '../config/dns-names.ts';
+import { findDnsSetup } from '../config/dns-names.ts';
 import type { DnsSetup } from '../config/dns.ts';
 import type { DnsServer } from '../dns/client.ts';
 import type { DnsRecordProvider } from '../dns/providers/provider.ts';
-import { createProvider } from '../dns/providers/registry.ts';
+import { createProvider, serversToCheck } from '../dns/providers/registry.ts';
+import { parseServerAddress } from '../dns/server-address.ts';
 import { createDns01Solver, type Dns01Setup } from './dns01.ts';
 import type { Solver } from './solver.ts';
 
@@ -30,16 +31,16 @@ export function selectSolver(fallback: Solver, setups: readonly DnsSetup[], log:
 
 /** A configured setup as the dns-01 solver uses it. */
 export function runtimeSetup(setup: DnsSetup): Dns01Setup {
-  const rfc2136 = setup.provider.kind === 'rfc2136' ? setup.provider.server : null;
+  const own = serversToCheck(setup.provider);
   return {
     label: `[dns:${setup.name}] ${setup.provider.kind}`,
     zones: setup.zones,
     provider: lazyProvider(setup),
-    // The primary and the configured name servers are authoritative, so they answer without
-    // recursion; failing both, the system's resolver.
-    lookup: rfc2136 ?? setup.nameservers?.[0] ?? systemResolver(),
+    // The provider's own servers (rfc2136's primary) and the configured name servers are
+    // authoritative, so they answer without recursion; failing both, the system's resolver.
+    lookup: own[0] ?? setup.nameservers?.[0] ?? systemResolver(),
     nameservers: setup.nameservers,
-    alsoCheck: rfc2136 ? [rfc2136] : [],
+    alsoCheck: own,
     propagationTimeoutMs: setup.propagationTimeoutSeconds * 1000,
   };
 }

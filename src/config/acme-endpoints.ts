@@ -19,7 +19,7 @@ export interface AcmeEndpoint {
 
 /** A file named in lematt.conf whose content or existence only load.ts can check. */
 export interface PathCheck {
-  kind: 'challengeDropDir' | 'eabHmacKeyFile' | 'tsigSecretFile' | 'credentialsFile';
+  kind: 'challengeDropDir' | 'eabHmacKeyFile' | 'dnsSecretFile';
   /** Absolute path. */
   path: string;
   /** The value as written, for messages. */
@@ -30,6 +30,8 @@ export interface PathCheck {
   endpoint?: Endpoint;
   /** For the files of a `[dns:*]` section: its name (`dns:internal`). */
   setup?: string;
+  /** For a `dnsSecretFile`: the provider and its key (canonical spelling) that name the file. */
+  secret?: { provider: string; key: string };
 }
 
 /** lematt's two servers (reference §2): Let's Encrypt production and staging. */

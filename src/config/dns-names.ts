@@ -3,8 +3,6 @@
  * belongs to, and that every wildcard has one (DNS-01 is the only way to validate it,
  * RFC 8555 §7.1.3).
  */
-import { isIP } from 'node:net';
-import type { DnsServer } from '../dns/transport.ts';
 import type { DomainLine } from './domains.ts';
 import type { Reporter } from './reporter.ts';
 
@@ -16,7 +14,6 @@ export interface ZoneClaim {
 }
 
 const ZONE_LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
-const HOST_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
 /**
  * A zone name in lower case without its trailing dot, or null when it is not one: labels of
@@ -27,25 +24,6 @@ export function parseZoneName(text: string): string | null {
   const name = text.toLowerCase().replace(/\.$/, '');
   if (name === '' || name.length > 253) return null;
   return name.split('.').every((label) => ZONE_LABEL.test(label)) ? name : null;
-}
-
-/**
- * A DNS server from `ADDRESS`, `ADDRESS:PORT`, `[IPV6]:PORT`, a bare IPv6 address, `HOST` or
- * `HOST:PORT` (port 53 when left out), or null when it is none of these or the port is not
- * 1-65535.
- */
-export function parseServerAddress(text: string): DnsServer | null {
-  if (isIP(text) === 6) return { host: text, port: 53 };
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(text);
-  if (!m) return null;
-  const [, bracketed, plain, portText] = m;
-  const port = portText ? Number(portText) : 53;
-  if (port < 1 || port > 65535) return null;
-  if (bracketed !== undefined) return isIP(bracketed) === 6 ? { host: bracketed, port } : null;
-  const host = plain!;
-  if (isIP(host) === 4) return { host, port };
-  const labels = host.replace(/\.$/, '').split('.');
-  return host.length <= 253 && labels.every((l) => HOST_LABEL.test(l)) ? { host: host.replace(/\.$/, ''), port } : null;
 }
 
 /** The name a DNS identifier is validated for: lower case, `*.` and a trailing dot removed. */

@@ -1,20 +1,21 @@
 /**
  * `[dns:<name>]` sections of lematt.conf: one DNS-01 setup each, saying which zones it serves,
- * which provider writes their TXT records and where propagation is checked. Pure: the files a
- * section names (tsigSecretFile, credentialsFile) become PathChecks that load.ts reads and
- * dns-files.ts interprets.
+ * which provider writes their TXT records and where propagation is checked. The keys every
+ * section takes are read here; each provider's own keys by its descriptor (src/dns/providers/).
+ * Pure: the secret files a section names become PathChecks that load.ts reads and dns-files.ts
+ * hands to the provider's descriptor.
  */
-import type { AcmeDnsAccount } from '../dns/providers/acme-dns/provider.ts';
-import { isProviderName, PROVIDER_NAMES, unknownProviderMessage, type ProviderName } from '../dns/providers/registry.ts';
+import { resolve } from 'node:path';
+import type { SectionInput } from '../dns/providers/descriptor.ts';
+import { DESCRIPTORS, descriptorOf, isProviderName, PROVIDER_NAMES, unknownProviderMessage, type DnsProviderSettings, type ProviderName } from '../dns/providers/registry.ts';
+import { parseServerAddress } from '../dns/server-address.ts';
 import type { DnsServer } from '../dns/transport.ts';
-import type { TsigKey } from '../dns/tsig.ts';
 import type { PathCheck } from './acme-endpoints.ts';
-import { parseServerAddress, parseZoneName } from './dns-names.ts';
-import { type Found, type Read, readProvider, readSeconds } from './dns-providers.ts';
+import { parseZoneName } from './dns-names.ts';
 import { DEFAULT_SECTION, type IniDocument, type IniEntry, type IniSection, visibleEntries } from './ini.ts';
 import { readValue, referencedKeys } from './interpolation.ts';
 import { closestMatch, type Reporter } from './reporter.ts';
-import { splitKnownKeys } from './values.ts';
+import { parseDecimal, splitKnownKeys } from './values.ts';
 
 export { findDnsSetup, checkWildcardNames, type ZoneClaim } from './dns-names.ts';
 
@@ -29,32 +30,26 @@ export interface DnsSetup {
   provider: DnsProviderSettings;
   /**
    * Servers asked directly whether the records are served; null: the authoritative servers of
-   * each record's zone, found through DNS (for rfc2136 also `server`).
+   * each record's zone, found through DNS, and the provider's own (rfc2136's `server`).
    */
   nameservers: DnsServer[] | null;
   propagationTimeoutSeconds: number;
 }
 
-/** Provider settings by `provider:` name. Secrets from files are filled in by load.ts. */
-export type DnsProviderSettings =
-  | { kind: 'rfc2136'; server: DnsServer; tsig: TsigKey }
-  | { kind: 'exec'; command: string; timeoutSeconds: number }
-  | { kind: 'acme-dns'; apiUrl: string; credentialsFile: string; accounts: Record<string, AcmeDnsAccount> };
+/** A key's entry and its interpolated value. */
+type Found = { entry: IniEntry; value: string };
+/** Reads one key of the section (canonical spelling), or undefined when absent or unreadable. */
+type Read = (key: string) => Found | undefined;
 
 /** Keys every `[dns:*]` section takes. */
 export const DNS_COMMON_KEYS = ['zones', 'provider', 'nameservers', 'propagationTimeout'] as const;
-/** Keys of each provider. */
-export const DNS_PROVIDER_KEYS: Readonly<Record<ProviderName, readonly string[]>> = {
-  rfc2136: ['server', 'tsigKey', 'tsigAlgorithm', 'tsigSecret', 'tsigSecretFile'],
-  exec: ['command', 'timeout'],
-  'acme-dns': ['apiUrl', 'credentialsFile'],
-};
+/** Keys of each provider, from its descriptor. */
+export const DNS_PROVIDER_KEYS = Object.fromEntries(DESCRIPTORS.map((d) => [d.name, d.keys])) as Readonly<Record<ProviderName, readonly string[]>>;
 /** Every key a `[dns:*]` section may hold, for the `[DEFAULT]` check. */
 export const DNS_KEYS: readonly string[] = [...DNS_COMMON_KEYS, ...Object.values(DNS_PROVIDER_KEYS).flat()];
 
 /** Seconds the wait for propagation lasts unless `propagationTimeout` says otherwise. */
 export const DEFAULT_PROPAGATION_TIMEOUT_S = 120;
-
 
 /**
  * Parses every `[dns:*]` section of `doc`. Never throws: problems are reported (missing or
@@ -110,12 +105,46 @@ function parseSetup(
     const guess = closestMatch(providerName, PROVIDER_NAMES);
     report.error(providerEntry.line, `${providerEntry.rawKey}: ${unknownProviderMessage(providerName)}${guess ? ` (did you mean ${guess}?)` : ''}`);
   } else if (provider) {
-    settings = readProvider(provider, read, { where, line: section.line, cwd, section: section.name }, report, checks);
+    settings = descriptorOf(provider).parse(sectionInput(provider, read, where, section, cwd, report, checks));
   }
   const value = settings && zones.length > 0
     ? { name, line: section.line, zones: zones.map((z) => z.zone), provider: settings, nameservers, propagationTimeoutSeconds }
     : null;
   return { value, zones };
+}
+
+/** What a provider's descriptor reads its keys with, and where the files it names go. */
+function sectionInput(
+  provider: ProviderName, read: Read, where: string, section: IniSection, cwd: string, report: Reporter, checks: PathCheck[],
+): SectionInput {
+  return {
+    where,
+    line: section.line,
+    read,
+    required(key, why) {
+      const found = read(key);
+      if (!found) report.error(section.line, `${where}: ${key} is required with provider ${provider} (${why})`);
+      else if (found.value === '') report.error(found.entry.line, `${found.entry.rawKey}: empty value`);
+      return found && found.value !== '' ? found : undefined;
+    },
+    seconds: (key, fallback) => readSeconds(read(key), fallback, report),
+    secretFile(key, found) {
+      const path = resolve(cwd, found.value);
+      const { rawKey, line } = found.entry;
+      checks.push({ kind: 'dnsSecretFile', path, written: found.value, rawKey, line, setup: section.name, secret: { provider, key } });
+      return path;
+    },
+    report,
+  };
+}
+
+/** A number of seconds > 0, or `fallback` when absent; reports anything else. */
+function readSeconds(found: Found | undefined, fallback: number, report: Reporter): number {
+  if (!found) return fallback;
+  const n = parseDecimal(found.value);
+  if (n !== null && n > 0) return n;
+  report.error(found.entry.line, `${found.entry.rawKey}: must be a number of seconds > 0, got "${found.value}"`);
+  return fallback;
 }
 
 /**

@@ -20,9 +20,9 @@ export interface LoadOptions {
  * Reads lematt.conf, and `domains` and `actions.conf` from the directory of lematt.conf's real
  * path (lematt's semantics), parses all three, and checks what needs the filesystem: that
  * `challengeDropDir` is a directory, that each `eabHmacKeyFile` holds a key (whose content
- * then fills `eab.hmacKey`), and that each `tsigSecretFile` / `credentialsFile` of a `[dns:*]`
- * section holds a secret / acme-dns accounts (filled into its provider; a warning when every
- * user may read it). The account key is not checked here. Never throws for a config
+ * then fills `eab.hmacKey`), and that each secret file of a `[dns:*]` section (`tsigSecretFile`,
+ * `credentialsFile`) holds what its provider's descriptor expects (filled into the provider's
+ * settings; a warning when every user may read it). The account key is not checked here. Never throws for a config
  * problem: every problem of every file is in `diagnostics` (ordered by file, then line), and
  * `config` is null when any of them is an error.
  */
@@ -75,7 +75,7 @@ async function runCheck(check: PathCheck, config: Config | null, report: Reporte
     report.error(check.line, `${where}: cannot read: ${describeError(error)}`);
     return;
   }
-  if (check.kind === 'tsigSecretFile' || check.kind === 'credentialsFile') {
+  if (check.kind === 'dnsSecretFile') {
     const mode = (await stat(check.path).catch(() => null))?.mode ?? 0;
     return applyDnsFile(check, text, mode, config?.settings.dns ?? null, report);
   }

@@ -6,7 +6,7 @@ import { readValue, referencedKeys } from './interpolation.ts';
 import { DNS_KEYS, type DnsSetup, parseDnsSetups, type ZoneClaim } from './dns.ts';
 import { closestMatch, type Reporter } from './reporter.ts';
 import { parseBoolean, parseDecimal, parseInteger, splitKnownKeys, warnUnknownDefaults } from './values.ts';
-import { parseServerAddress } from './dns-names.ts';
+import { parseServerAddress } from '../dns/server-address.ts';
 
 export type { AcmeEndpoint, PathCheck } from './acme-endpoints.ts';
 export type { DnsSetup } from './dns.ts';

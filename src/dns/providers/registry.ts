@@ -1,16 +1,27 @@
 /**
- * The one list of DNS-01 providers (lego `providers/dns/zz_gen_dns_providers.go`). Config
- * parsing imports the names only; each provider's code is loaded when a run first needs it,
- * so a night with nothing due loads none of it.
+ * The one list of DNS-01 providers (lego `providers/dns/zz_gen_dns_providers.go`). A provider is
+ * added here and in its own folder, `<name>/descriptor.ts` + `<name>/provider.ts`; nothing else
+ * names it. Config parsing imports the descriptors only; each provider's code is loaded when a
+ * run first needs it, so a night with nothing due loads none of it.
  */
-import type { DnsProviderSettings } from '../../config/dns.ts';
+import type { DnsServer } from '../transport.ts';
+import { acmeDns } from './acme-dns/descriptor.ts';
+import type { DnsProviderDescriptor } from './descriptor.ts';
+import { exec } from './exec/descriptor.ts';
 import type { DnsRecordProvider } from './provider.ts';
+import { rfc2136 } from './rfc2136/descriptor.ts';
+
+/** Every provider, in the order the docs and messages list them. */
+export const DESCRIPTORS = [rfc2136, exec, acmeDns] as const;
+
+/** The settings of any provider; `kind` says which. */
+export type DnsProviderSettings = NonNullable<ReturnType<(typeof DESCRIPTORS)[number]['parse']>>;
+
+/** Names accepted by `provider:` in a `[dns:*]` section. */
+export type ProviderName = DnsProviderSettings['kind'];
 
 /** Names accepted by `provider:` in a `[dns:*]` section, in the order the docs list them. */
-export const PROVIDER_NAMES = ['rfc2136', 'exec', 'acme-dns'] as const;
-
-/** One of PROVIDER_NAMES. */
-export type ProviderName = (typeof PROVIDER_NAMES)[number];
+export const PROVIDER_NAMES: readonly ProviderName[] = DESCRIPTORS.map((d) => d.name);
 
 /** True when `name` is a known provider (exact spelling). */
 export function isProviderName(name: string): name is ProviderName {
@@ -22,23 +33,20 @@ export function unknownProviderMessage(name: string): string {
   return `unknown DNS provider "${name}"; known providers: ${PROVIDER_NAMES.join(', ')}`;
 }
 
+/** The descriptor of provider `name`. */
+export function descriptorOf<K extends ProviderName>(name: K): DnsProviderDescriptor<Extract<DnsProviderSettings, { kind: K }>> {
+  return DESCRIPTORS.find((d) => d.name === name) as DnsProviderDescriptor<Extract<DnsProviderSettings, { kind: K }>>;
+}
+
 /**
- * Creates the provider `settings` describe (its `kind` picks the file). Throws only if a
+ * Creates the provider `settings` describe (its `kind` picks the descriptor). Throws only if a
  * provider module cannot be loaded.
  */
-export async function createProvider(settings: DnsProviderSettings): Promise<DnsRecordProvider> {
-  switch (settings.kind) {
-    case 'rfc2136': {
-      const { createRfc2136Provider } = await import('./rfc2136/provider.ts');
-      return createRfc2136Provider({ server: settings.server, tsig: settings.tsig });
-    }
-    case 'exec': {
-      const { createExecProvider } = await import('./exec/provider.ts');
-      return createExecProvider({ command: settings.command, timeoutMs: settings.timeoutSeconds * 1000 });
-    }
-    case 'acme-dns': {
-      const { createAcmeDnsProvider } = await import('./acme-dns/provider.ts');
-      return createAcmeDnsProvider({ apiUrl: settings.apiUrl, accounts: settings.accounts, source: settings.credentialsFile });
-    }
-  }
+export function createProvider(settings: DnsProviderSettings): Promise<DnsRecordProvider> {
+  return descriptorOf(settings.kind).load(settings);
+}
+
+/** The servers the provider of `settings` writes to (see DnsProviderDescriptor.serversToCheck). */
+export function serversToCheck(settings: DnsProviderSettings): DnsServer[] {
+  return descriptorOf(settings.kind).serversToCheck?.(settings) ?? [];
 }

@@ -5,11 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { formatDiagnostic } from '../../../src/config/diagnostics.ts';
-import { readAcmeDnsAccounts, readTsigSecret } from '../../../src/config/dns-files.ts';
-import { checkWildcardNames, findDnsSetup, parseServerAddress, parseZoneName } from '../../../src/config/dns-names.ts';
+import { checkWildcardNames, findDnsSetup, parseZoneName } from '../../../src/config/dns-names.ts';
 import { loadConfig } from '../../../src/config/load.ts';
 import { parseConfig } from '../../../src/config/parse.ts';
 import { parseSettings } from '../../../src/config/settings.ts';
+import { readAcmeDnsAccounts } from '../../../src/dns/providers/acme-dns/descriptor.ts';
+import { readTsigSecret } from '../../../src/dns/providers/rfc2136/descriptor.ts';
+import { parseServerAddress } from '../../../src/dns/server-address.ts';
 import { collect, text } from './support.ts';
 
 const PATHS = { configDir: '/c', lemattConf: '/c/lematt.conf', domainsFile: '/c/domains', actionsFile: '/c/actions.conf' };
@@ -47,9 +49,9 @@ describe('[dns:*] sections', () => {
       ['acme', { kind: 'acme-dns', apiUrl: 'https://auth.example.org', credentialsFile: '/home/u/conf/acmedns.json', accounts: {} }, null, 120],
       ['file', { kind: 'rfc2136', server: { host: 'ns1.example.com', port: 5353 }, tsig: { name: 'k', algorithm: 'hmac-sha384', secret: '' } }, null, 120],
     ]);
-    assert.deepEqual(checks.filter((c) => c.setup).map((c) => [c.kind, c.path, c.line, c.setup]), [
-      ['credentialsFile', '/home/u/conf/acmedns.json', 14, 'dns:acme'],
-      ['tsigSecretFile', '/etc/tsig.secret', 21, 'dns:file'],
+    assert.deepEqual(checks.filter((c) => c.setup).map((c) => [c.kind, c.secret, c.path, c.line, c.setup]), [
+      ['dnsSecretFile', { provider: 'acme-dns', key: 'credentialsFile' }, '/home/u/conf/acmedns.json', 14, 'dns:acme'],
+      ['dnsSecretFile', { provider: 'rfc2136', key: 'tsigSecretFile' }, '/etc/tsig.secret', 21, 'dns:file'],
     ]);
   });
 
