@@ -11,9 +11,6 @@ import { parseServerAddress } from '../dns/server-address.ts';
 export type { AcmeEndpoint, PathCheck } from './acme-endpoints.ts';
 export type { DnsSetup } from './dns.ts';
 
-/** The two certificates lematt makes for every domains line. */
-export type KeyType = 'rsa' | 'ec';
-
 /** lematt.conf, typed. Every path is absolute. */
 export interface Settings {
   configDir: string;
