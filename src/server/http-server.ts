@@ -1,43 +1,59 @@
 /**
  * A hardened HTTP/1.1 server factory for the small servers certfleet runs on the open internet
  * (forward, respond). It bounds what one client can hold: header size, time to send headers and a
- * request, idle sockets, connections per listener and requests per connection. A throwing handler
- * costs one 500, never the process.
+ * request, idle sockets and requests per connection. When connections run short (a cap that
+ * fits the process's file-descriptor limit) it sheds the oldest idle or slow ones, not the new
+ * ones, so a CA still gets through while others hold the port (see connection-pool.ts). A
+ * throwing handler costs one 500, never the process.
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP, type Socket } from 'node:net';
+import { ConnectionPool } from './connection-pool.ts';
+import { connectionFdBudget } from './fd-budget.ts';
 import { formatListen, type ListenAddress } from './listen.ts';
 import { formatClientErrorLine, formatRequestLine } from './request-log.ts';
 
 /** Resource bounds for every connection and listener. */
 export interface ServerLimits {
-  /** Time a client has to send complete request headers (slowloris bound). */
+  /** Time a client has to send complete request headers once it began (slowloris bound). */
   headersTimeoutMs: number;
-  /** Time a client has to send a complete request, headers and body. */
+  /** Time a client has to send a complete request, headers and body; at least headersTimeoutMs. */
   requestTimeoutMs: number;
-  /** A socket with no traffic in either direction for this long is destroyed (half-open bound). */
+  /**
+   * A socket with no traffic in either direction for this long is destroyed: a connection that
+   * never sends a byte, or a half-open one.
+   */
   idleTimeoutMs: number;
   /** How long an idle keep-alive connection is kept after a response. */
   keepAliveTimeoutMs: number;
   /** Largest request line plus headers, in bytes; more gets 431. */
   maxHeaderSize: number;
-  /** Open connections per listener; further ones are dropped on accept. */
+  /**
+   * Open connections across all listeners (lowered to fit the process's file-descriptor limit).
+   * At the cap, the connection waiting longest without a request in progress is closed to make
+   * room for a new one; a new one is refused only when all have a request in progress.
+   */
   maxConnections: number;
+  /** Accept queue length asked of the kernel (capped by net.core.somaxconn), for bursts of connects. */
+  listenBacklog: number;
   /** Requests served on one keep-alive connection before it is closed. */
   maxRequestsPerSocket: number;
 }
 
 /**
  * Defaults sized for an ACME validation burst: a CA sends a handful of requests from a few
- * vantage points, each a short GET, so anything slower or bigger is not a CA.
+ * vantage points, each a short GET written at once on a fresh connection, so anything slower or
+ * bigger is not a CA. Five seconds leave room for a slow long-haul link. 4,096 idle connections
+ * cost about 40 MB here (bench/challenge-load.ts); the fd limit usually binds first.
  */
 export const DEFAULT_LIMITS: Readonly<ServerLimits> = {
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 15_000,
-  idleTimeoutMs: 15_000,
-  keepAliveTimeoutMs: 5_000,
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 5_000,
+  idleTimeoutMs: 5_000,
+  keepAliveTimeoutMs: 2_000,
   maxHeaderSize: 8 * 1024,
-  maxConnections: 512,
+  maxConnections: 4_096,
+  listenBacklog: 4_096,
   maxRequestsPerSocket: 100,
 };
 
@@ -48,6 +64,8 @@ export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
 export interface RunningServers {
   /** Addresses actually bound, with the real port where 0 was asked. */
   readonly addresses: ListenAddress[];
+  /** Most connections held open at once, over all addresses (limits and fd budget applied). */
+  readonly connectionCap: number;
   /** Stops listening and destroys every connection, busy or idle; resolves once all are closed. */
   close(): Promise<void>;
 }
@@ -70,7 +88,7 @@ function clientErrorStatus(code: string | undefined): number {
   return 400;
 }
 
-function makeServer(handler: RequestHandler, log: (line: string) => void, limits: ServerLimits): Server {
+function makeServer(handler: RequestHandler, log: (line: string) => void, limits: ServerLimits, pool: ConnectionPool): Server {
   const server = createServer({
     maxHeaderSize: limits.maxHeaderSize,
     headersTimeout: limits.headersTimeoutMs,
@@ -78,13 +96,19 @@ function makeServer(handler: RequestHandler, log: (line: string) => void, limits
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
   });
-  server.maxConnections = limits.maxConnections;
+  // Not server.maxConnections: it refuses the newest connections, the pool sheds the oldest idle.
+  server.on('connection', (socket: Socket) => pool.admit(socket));
   server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
   // No 'timeout' listener on the server: Node then destroys the idle socket itself.
   server.setTimeout(limits.idleTimeoutMs);
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    res.once('close', () => log(formatRequestLine(req, res, new Date())));
+    const socket = req.socket;
+    pool.requestStarted(socket);
+    res.once('close', () => {
+      pool.requestEnded(socket);
+      log(formatRequestLine(req, res, new Date()));
+    });
     try {
       handler(req, res);
     } catch {
@@ -105,11 +129,11 @@ function makeServer(handler: RequestHandler, log: (line: string) => void, limits
   return server;
 }
 
-function bind(server: Server, address: ListenAddress): Promise<number> {
+function bind(server: Server, address: ListenAddress, backlog: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     server.once('error', onError);
-    server.listen({ host: address.host, port: address.port, ipv6Only: isIP(address.host) === 6 }, () => {
+    server.listen({ host: address.host, port: address.port, backlog, ipv6Only: isIP(address.host) === 6 }, () => {
       server.off('error', onError);
       const bound = server.address();
       resolve(typeof bound === 'object' && bound ? bound.port : address.port);
@@ -133,13 +157,14 @@ function shut(server: Server): Promise<void> {
  */
 export async function startHttpServers(options: StartOptions): Promise<RunningServers> {
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const pool = new ConnectionPool(Math.min(limits.maxConnections, connectionFdBudget()), options.log);
   const servers: Server[] = [];
   const addresses: ListenAddress[] = [];
   try {
     for (const address of options.addresses) {
-      const server = makeServer(options.handler, options.log, limits);
+      const server = makeServer(options.handler, options.log, limits, pool);
       try {
-        const port = await bind(server, address);
+        const port = await bind(server, address, limits.listenBacklog);
         servers.push(server);
         addresses.push({ ...address, port });
       } catch (err) {
@@ -154,12 +179,15 @@ export async function startHttpServers(options: StartOptions): Promise<RunningSe
     if (servers.length === 0) throw new Error('no address could be bound');
   } catch (err) {
     await Promise.all(servers.map(shut));
+    pool.close();
     throw err;
   }
   return {
     addresses,
+    connectionCap: pool.cap,
     close: async () => {
       await Promise.all(servers.map(shut));
+      pool.close();
     },
   };
 }

@@ -72,7 +72,7 @@ export async function serveUntilStopped(options: ServeOptions): Promise<number> 
       log(`${(err as Error).message}${bindHint(code)}`);
       return 1;
     }
-    log(`listening on ${servers.addresses.map(formatListen).join(', ')}`);
+    log(`listening on ${servers.addresses.map(formatListen).join(', ')} (at most ${servers.connectionCap} connections at once)`);
     const why = await stop.stopped;
     await servers.close();
     log(`stopped (${why})`);

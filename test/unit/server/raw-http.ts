@@ -1,5 +1,5 @@
 /** Test helpers: talk HTTP/1.1 over a plain socket, so junk reaches the server unnormalised. */
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 
 /** A parsed response: status code, lower-cased headers, body text. */
 export interface RawResponse {
@@ -54,4 +54,25 @@ export async function request(
   const hostHeader = host.includes(':') ? `[${host}]` : host;
   const raw = await exchange(host, port, `${method} ${target} HTTP/1.1\r\nHost: ${hostHeader}\r\nConnection: close\r\n${extraHeaders}\r\n`);
   return parseResponse(raw);
+}
+
+/** A client socket held open by a test, with the moment the server closed it. */
+export type HeldSocket = Socket & { closedAt?: number };
+
+/**
+ * Opens a connection and resolves once it is connected. `partial` is sent at once and never
+ * finished (a slow-header client); without it the socket stays silent (an idle client).
+ */
+export function holdOpen(port: number, partial?: string): Promise<HeldSocket> {
+  return new Promise((resolve, reject) => {
+    const socket: HeldSocket = connect({ host: '127.0.0.1', port }, () => {
+      if (partial) socket.write(partial);
+      resolve(socket);
+    });
+    socket.on('error', reject);
+    socket.on('close', () => {
+      socket.closedAt = Date.now();
+    });
+    socket.resume();
+  });
 }
