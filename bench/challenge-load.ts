@@ -102,6 +102,17 @@ function peakRssMb(pid: number | undefined): number | null {
   }
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number | undefined): number | null {
+  try {
+    // Fields after the command name; utime and stime are the 12th and 13th of them.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return Math.round((Number(fields[11]) + Number(fields[12])) / 10) / 10;
+  } catch {
+    return null;
+  }
+}
+
 interface Result {
   server: string;
   heldTarget: number;
@@ -112,6 +123,8 @@ interface Result {
   burst: Summary;
   serverLogLines: number;
   serverPeakRssMb: number | null;
+  /** Assumes 100 clock ticks per second, as on every common Linux build. */
+  serverCpuS: number | null;
 }
 
 async function bench(name: string, cmdArgs: string[], expect: (raw: string, token: string) => boolean): Promise<Result> {
@@ -149,6 +162,7 @@ async function bench(name: string, cmdArgs: string[], expect: (raw: string, toke
       burst,
       serverLogLines: server.logLines(),
       serverPeakRssMb: peakRssMb(server.child.pid),
+      serverCpuS: cpuSeconds(server.child.pid),
     };
   } finally {
     idle.stop();
@@ -161,7 +175,7 @@ function line(r: Result): string {
   const part = (label: string, s: Summary): string =>
     `${label} ${s.answered}/${s.sent} answered (${(s.within1sShare * 100).toFixed(1)}% within 1 s, p50 ${s.p50Ms ?? '-'} ms, p99 ${s.p99Ms ?? '-'} ms` +
     `${Object.keys(s.failures).length ? `; failed: ${JSON.stringify(s.failures)}` : ''})`;
-  return `${r.server}: holding ${r.heldAtStart}/${r.heldTarget} (min ${r.heldMin}, ${r.holderReopens} reopened): ${part('paced', r.paced)}; ${part('burst', r.burst)}`;
+  return `${r.server}: holding ${r.heldAtStart}/${r.heldTarget} (min ${r.heldMin}, ${r.holderReopens} reopened): ${part('paced', r.paced)}; ${part('burst', r.burst)}; server ${r.serverPeakRssMb ?? '-'} MB peak, ${r.serverCpuS ?? '-'} s CPU`;
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), 'certfleet-challenge-load-'));
