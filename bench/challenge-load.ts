@@ -1,23 +1,24 @@
 // `respond` and `forward` under hostile load (issue 11): the built binary listens on a loopback
-// port while this process holds 600 idle and 600 slow-header connections against it (reopening
-// any the server closes, as an attacker would) and sends good challenge requests: 200 paced one
-// every 25 ms, then a burst of 1,000 at once, each on a fresh connection as a CA does.
+// port while a child process (hold-connections.ts) holds 600 idle and 600 slow-header connections
+// against it, reopening any the server closes as an attacker would, and this process sends good
+// challenge requests: 200 paced one every 25 ms, then a burst of 1,000 at once, each on a fresh
+// connection as a CA does.
 // Reports per server the share answered (and within 1 s) and p50/p99 latency, as readable lines
 // and then JSON on stdout.
 //
 // Usage: npm run build && npm run bench:challenge [-- --bin PATH] [--nofile N] [--idle 600]
 //   [--slow 600] [--paced 200] [--burst 1000] [--servers respond,forward]
 // --bin benchmarks another build (e.g. main's, for a before/after); --nofile runs the server
-// under `prlimit --nofile=N:N` to see it inside a small file-descriptor budget. This process
-// needs about idle+slow+burst+100 descriptors; Node raises its soft limit to the hard one at
-// start, so it checks the hard limit and says so when it is too low.
+// under `prlimit --nofile=N:N` to see it inside a small file-descriptor budget. The holders need
+// idle+slow+100 descriptors, this process burst+100; Node raises its soft limit to the hard one
+// at start, so the bench checks that limit and says so when it is too low.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { goodRequest, holdConnections, summarise, type Outcome, type Summary } from './load-clients.ts';
+import { goodRequest, summarise, type Outcome, type Summary } from './load-clients.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,7 +46,7 @@ function openFilesLimit(): number {
   const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
   return Number(line?.split(/\s+/)[3]) || Infinity;
 }
-const needed = IDLE + SLOW + BURST + 100;
+const needed = Math.max(IDLE + SLOW, BURST) + 100;
 if (openFilesLimit() < needed) {
   console.error(`bench: needs ${needed} file descriptors, the limit is ${openFilesLimit()}; raise it (ulimit -n ${needed})`);
   process.exit(1);
@@ -92,6 +93,32 @@ function startServer(cmdArgs: string[]): Promise<Server> {
   });
 }
 
+/** The holders, run in bench/hold-connections.ts; `open` and `reopened` are its latest report. */
+function startHolders(port: number): { open: () => number; reopened: () => number; stop: () => Promise<void> } {
+  const script = path.join(import.meta.dirname, 'hold-connections.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', script, String(port), String(IDLE), String(SLOW)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let last = [0, 0];
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    if (lines.length) last = lines[lines.length - 1].split(' ').map(Number);
+  });
+  return {
+    open: () => last[0],
+    reopened: () => last[1],
+    stop: () =>
+      new Promise((done) => {
+        const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        child.once('exit', () => done(clearTimeout(kill)));
+        child.stdin!.end();
+      }),
+  };
+}
+
 /** Peak resident memory of a process in MB, from /proc (Linux). */
 function peakRssMb(pid: number | undefined): number | null {
   try {
@@ -129,17 +156,16 @@ interface Result {
 
 async function bench(name: string, cmdArgs: string[], expect: (raw: string, token: string) => boolean): Promise<Result> {
   const server = await startServer(cmdArgs);
-  const idle = holdConnections(server.port, 'idle', IDLE);
-  const slow = holdConnections(server.port, 'slow', SLOW);
+  const holders = startHolders(server.port);
   try {
-    await idle.settle(IDLE, 5_000);
-    await slow.settle(SLOW, 5_000);
+    const until = Date.now() + 10_000;
+    while (holders.open() < IDLE + SLOW && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     // A client sees its connection open once the kernel has it, before the server accepted it;
     // a second lets the server take the opening flood, so what follows measures holding.
     await new Promise((r) => setTimeout(r, 1_000));
-    const heldAtStart = idle.open() + slow.open();
+    const heldAtStart = holders.open();
     let heldMin = heldAtStart;
-    const sampler = setInterval(() => (heldMin = Math.min(heldMin, idle.open() + slow.open())), 100);
+    const sampler = setInterval(() => (heldMin = Math.min(heldMin, holders.open())), 100);
     const ask = (i: number, timeoutMs: number): Promise<Outcome> => {
       const token = `bench-${name}-${i}`;
       return goodRequest(server.port, token, (raw) => expect(raw, token), timeoutMs);
@@ -157,7 +183,7 @@ async function bench(name: string, cmdArgs: string[], expect: (raw: string, toke
       heldTarget: IDLE + SLOW,
       heldAtStart,
       heldMin,
-      holderReopens: idle.reopened() + slow.reopened(),
+      holderReopens: holders.reopened(),
       paced,
       burst,
       serverLogLines: server.logLines(),
@@ -165,8 +191,7 @@ async function bench(name: string, cmdArgs: string[], expect: (raw: string, toke
       serverCpuS: cpuSeconds(server.child.pid),
     };
   } finally {
-    idle.stop();
-    slow.stop();
+    await holders.stop();
     await server.stop();
   }
 }

@@ -11,8 +11,6 @@ export interface Holders {
   open(): number;
   /** Connections the server closed (timeout, eviction, refusal) and the holders reopened. */
   reopened(): number;
-  /** Resolves once `count` are connected at the same time, or after `ms` (whatever is open then). */
-  settle(count: number, ms: number): Promise<number>;
   stop(): void;
 }
 
@@ -60,11 +58,6 @@ export function holdConnections(port: number, kind: HolderKind, count: number): 
   return {
     open: () => open,
     reopened: () => reopened,
-    settle: async (want, ms) => {
-      const until = Date.now() + ms;
-      while (open < want && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-      return open;
-    },
     stop: () => {
       stopped = true;
       for (const socket of sockets) socket.destroy();
