@@ -1,4 +1,3 @@
-import { promises as fs } from 'node:fs';
 import { FactsCache } from '../store/facts-cache.ts';
 import type { Config } from '../config/load.ts';
 import { dropDirSolver } from '../challenge/http01.ts';
@@ -14,6 +13,7 @@ import { DeployState } from '../actions/deploy-state.ts';
 import { deployPending, recordChanged, type DeployContext } from './deploy-step.ts';
 import { loadPlan, mapLimit } from './load-plan.ts';
 import { NameLocks, withPrepare } from './prepare-step.ts';
+import { prepareModeTree } from './mode-tree.ts';
 
 /** Everything one `run` needs; effects go through these. */
 export interface RunOptions {
@@ -44,9 +44,7 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
   const dirs = modeDirs({ configDir: settings.configDir, mode: opts.mode, rsaTag: settings.rsaTag, curveTag: settings.curveTag });
   const lock = await acquireRunLock(settings.configDir, opts.lockWaitMs);
   try {
-    await fs.mkdir(dirs.key, { recursive: true, mode: 0o750 });
-    await fs.mkdir(dirs.csr, { recursive: true });
-    await fs.mkdir(dirs.cert, { recursive: true });
+    await prepareModeTree(settings, dirs, opts.log);
     for (const target of await recoverPublishes(dirs.state)) opts.log.change(`completed an interrupted update of ${target}`);
     await Promise.all([dirs.key, dirs.csr, dirs.cert].map(sweepTemps));
 

@@ -86,11 +86,11 @@ describe('parseSettings: [config]', () => {
       desc: `preflightPort ${v}`, lines: ['preflight = yes', `preflightPort = ${v}`], want: [`lematt.conf:5: error: preflightPort: must be a port number from 1 to 65535, got "${v}"`],
     })),
     { desc: 'resolver and preflightPort without preflight', lines: ['resolver = 127.0.0.1:53', 'preflightPort = 8080'], want: [
-      'lematt.conf:4: warning: resolver: has no effect without "preflight: yes"',
-      'lematt.conf:5: warning: preflightPort: has no effect without "preflight: yes"',
+      'lematt.conf:4: warning: resolver: has no effect without "preflight: yes" (except while waiting for prepare commands)',
+      'lematt.conf:5: warning: preflightPort: has no effect without "preflight: yes" (except while waiting for prepare commands)',
     ] },
-    { desc: 'resolver with preflight: no', lines: ['preflight = no', 'resolver = 127.0.0.1'], want: ['lematt.conf:5: warning: resolver: has no effect without "preflight: yes"'] },
-    { desc: 'unknown key names the known ones', lines: ['reauthorizeDay = 3'], want: ['lematt.conf:4: warning: unknown key "reauthorizeDay" in [config] (did you mean reauthorizeDays?); known keys: reauthorizeDays, generateNewCertsAfterDays, alwaysGenerateNewKeys, challengeDropDir, accountKey, keyBitsRSA, curve, rsaTag, curveTag, actionTimeout, preflight, resolver, preflightPort'] },
+    { desc: 'resolver with preflight: no', lines: ['preflight = no', 'resolver = 127.0.0.1'], want: ['lematt.conf:5: warning: resolver: has no effect without "preflight: yes" (except while waiting for prepare commands)'] },
+    { desc: 'unknown key names the known ones', lines: ['reauthorizeDay = 3'], want: ['lematt.conf:4: warning: unknown key "reauthorizeDay" in [config] (did you mean reauthorizeDays?); known keys: reauthorizeDays, generateNewCertsAfterDays, alwaysGenerateNewKeys, challengeDropDir, accountKey, keyBitsRSA, curve, rsaTag, curveTag, actionTimeout, preflight, resolver, preflightPort, prepareWait'] },
     { desc: 'unknown section', lines: ['[acme:staging]'], want: ['lematt.conf:4: warning: unknown section [acme:staging] (did you mean [acme:test]?); known sections: [config], [acme:prod], [acme:test], [dns:<name>]'] },
     { desc: 'a [dns:*] section without zones or provider (the rest: dns.test.ts)', lines: ['[dns:route53]', 'anything = goes'], want: [
       'lematt.conf:5: warning: unknown key "anything" in [dns:route53]; known keys: zones, provider, nameservers, propagationTimeout, server, tsigKey, tsigAlgorithm, tsigSecret, tsigSecretFile, command, timeout, apiUrl, credentialsFile',
