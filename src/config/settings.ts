@@ -7,6 +7,7 @@ import { DNS_KEYS, type DnsSetup, parseDnsSetups, type ZoneClaim } from './dns.t
 import { closestMatch, type Reporter } from './reporter.ts';
 import { parseBoolean, parseDecimal, parseInteger, splitKnownKeys, warnUnknownDefaults } from './values.ts';
 import { parseServerAddress } from '../dns/server-address.ts';
+import { bufferingReporter, flushMasked } from './secret-mask.ts';
 
 export type { AcmeEndpoint, PathCheck } from './acme-endpoints.ts';
 export type { DnsSetup } from './dns.ts';
@@ -82,11 +83,22 @@ const CURVES: Record<string, Settings['curve']> = {
  * Settings hold defaults wherever a value was missing or invalid (so callers must check the
  * reporter for errors before using them). Relative paths resolve against `cwd`, as lematt did.
  * The returned checks list the paths only the filesystem can vet (see PathCheck); `dnsZones`
- * are the zones of every `[dns:*]` section, for checking domains against them.
+ * are the zones of every `[dns:*]` section, for checking domains against them. In a section
+ * holding secrets, diagnostics quote values only in part (see secret-mask.ts).
  */
 export function parseSettings(
   text: string, opts: { cwd: string; paths: ConfigPaths }, report: Reporter,
 ): { settings: Settings; checks: PathCheck[]; dnsZones: ZoneClaim[] } {
+  // Everything is reported through `local`, then masked where a section holds secrets.
+  const local = bufferingReporter(report.file);
+  const parsed = parseSettingsTo(text, opts, local);
+  flushMasked(local.held, parsed.doc, report);
+  return { settings: parsed.settings, checks: parsed.checks, dnsZones: parsed.dnsZones };
+}
+
+function parseSettingsTo(
+  text: string, opts: { cwd: string; paths: ConfigPaths }, report: Reporter,
+): { doc: IniDocument; settings: Settings; checks: PathCheck[]; dnsZones: ZoneClaim[] } {
   const doc = parseIni(text, report);
   const checks: PathCheck[] = [];
   checkSectionNames(doc, report);
@@ -108,7 +120,7 @@ export function parseSettings(
   const config = findSection(doc, 'config');
   if (config) readConfigSection(doc, config, settings, opts.cwd, report, checks);
   else report.error(0, `missing section [config]${caseHint(doc, 'config')}`);
-  return { settings, checks, dnsZones: dns.zones };
+  return { doc, settings, checks, dnsZones: dns.zones };
 }
 
 function readConfigSection(
