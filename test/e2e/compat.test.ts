@@ -132,9 +132,10 @@ test('prepare is awaited: a prepare command that serves only after 2 s issues on
   assert.equal(res.code, 0, res.stderr);
   assert.deepEqual(JSON.parse(res.stdout).counts, { issued: 2, renewed: 0, unchanged: 0, failed: 0 }, res.stderr);
   const served = res.stderr.match(/challenge served after (\d+\.\d) s \(prepare commands awaited\)/g) ?? [];
-  // The EC request finds the name's authorization valid already (the CA reuses it): no challenge.
-  assert.equal(served.length, 1, res.stderr);
-  assert.ok(Number(/(\d+\.\d)/.exec(served[0]!)![1]) >= 1.5, served[0]);
+  // The EC request may find the name's authorization valid already (Pebble reuses half of them):
+  // then it has no challenge to wait for.
+  assert.ok(served.length === 1 || served.length === 2, res.stderr);
+  for (const line of served) assert.ok(Number(/(\d+\.\d)/.exec(line)![1]) >= 1.5, line);
   assert.ok(Date.now() - started >= 2000, 'the request waited for its prepare command');
 
   // The same with prepareWait: 0: the CA comes before the forwarder listens.
