@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { ChangedCert } from '../plan/action-types.ts';
 import type { CertGroup } from '../plan/deployments.ts';
 import { assertSafeName } from '../plan/placeholders.ts';
-import { MODE_PUBLIC, readIfExists, writeAtomic } from '../store/atomic.ts';
+import { MODE_STATE, readIfExists, writeAtomic } from '../store/atomic.ts';
+import { ensureDir, MODE_DIR_PRIVATE, MODE_DIR_PUBLIC } from '../store/dirs.ts';
 
 /** The deploy state's file name inside the state dir (`<configDir>/<mode>/.certfleet/`). */
 export const DEPLOY_STATE_FILE = 'deploy.json';
@@ -119,8 +120,8 @@ export class DeployState {
       this.entries = change(this.entries);
       const text = serialise(this.entries);
       if (text === this.written) return;
-      await fs.mkdir(path.dirname(this.file), { recursive: true });
-      await writeAtomic(this.file, text, MODE_PUBLIC);
+      await ensureDir(path.dirname(this.file), MODE_DIR_PRIVATE, MODE_DIR_PUBLIC);
+      await writeAtomic(this.file, text, MODE_STATE);
       this.written = text;
     });
     this.queue = run.catch(() => {});

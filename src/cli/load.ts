@@ -1,5 +1,8 @@
 import { hasErrors, formatDiagnostic } from '../config/diagnostics.ts';
 import { loadConfig, type Config } from '../config/load.ts';
+import { loadSettings } from '../config/load-settings.ts';
+import type { Settings } from '../config/settings.ts';
+import { parseListenList, type ListenAddress } from '../server/listen.ts';
 import type { Mode } from '../store/layout.ts';
 import { ConfigError, UsageError, type Io } from './errors.ts';
 
@@ -29,7 +32,27 @@ export function intFlag(name: string, value: string | undefined, fallback: numbe
   return n;
 }
 
-/** The account key path of a config (checked completely first; the file itself is read by the caller). */
-export async function accountKeyPath(configPath: string, io: Io): Promise<string> {
-  return (await loadCheckedConfig(configPath, io, false)).settings.accountKey;
+/**
+ * Loads and checks lematt.conf alone (see loadSettings): for the commands that need only the
+ * account key, so a host without `domains` or `actions.conf` can run them. Throws
+ * {@link ConfigError} with every problem of lematt.conf when any is an error; warnings go to
+ * stderr unless `quiet`.
+ */
+export async function loadCheckedSettings(configPath: string, io: Pick<Io, 'cwd' | 'stderr'>, quiet: boolean): Promise<Settings> {
+  const { settings, diagnostics } = await loadSettings({ configPath, cwd: io.cwd });
+  if (hasErrors(diagnostics) || !settings) throw new ConfigError(diagnostics);
+  if (!quiet) for (const d of diagnostics) io.stderr.write(`${formatDiagnostic(d)}\n`);
+  return settings;
+}
+
+/**
+ * `--listen` values parsed (default `:80` on IPv4 and IPv6).
+ * @throws UsageError naming the first bad value.
+ */
+export function listenAddresses(listen: readonly string[] | undefined): ListenAddress[] {
+  try {
+    return parseListenList(listen);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }

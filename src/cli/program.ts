@@ -47,7 +47,7 @@ export function buildProgram(io: Io, result: { code: number }): Command {
   program
     .command('init')
     .description('create the ACME account key named by accountKey, if missing')
-    .option('--config <path>', CONFIG_HELP, 'conf/lematt.conf')
+    .option('--config <path>', 'path of lematt.conf; only it is read', 'conf/lematt.conf')
     .action(async (flags) => {
       const { initCommand } = await import('./commands/init.ts');
       result.code = await initCommand(flags, io);
@@ -67,23 +67,23 @@ export function buildProgram(io: Io, result: { code: number }): Command {
   program
     .command('respond')
     .description("answer any HTTP-01 challenge from the account key's thumbprint (stateless; for every node of a cluster)")
-    .option('--config <path>', CONFIG_HELP, 'conf/lematt.conf')
+    .option('--config <path>', 'path of lematt.conf; only it and the account key are read', 'conf/lematt.conf')
+    .option('--thumbprint <value>', 'answer with this account thumbprint (as `certfleet thumbprint` prints it); no conf needed')
+    .option('--thumbprint-file <file>', 'read the thumbprint from this file; no conf needed')
     .option('--listen <addr:port>', 'where to listen (repeatable; default port 80 on IPv4 and IPv6)', collect)
-    .action(async (flags: { config: string; listen?: string[] }) => {
-      const { accountKeyPath } = await import('./load.ts');
+    .action(async (flags: { config: string; thumbprint?: string; thumbprintFile?: string; listen?: string[] }, cmd: Command) => {
       const { runRespondCommand } = await import('./commands/respond.ts');
-      result.code = await runRespondCommand({ accountKeyPath: await accountKeyPath(flags.config, io), listen: flags.listen }, io);
+      result.code = await runRespondCommand({ ...flags, configGiven: cmd.getOptionValueSource('config') === 'cli' }, io);
     });
 
   program
     .command('thumbprint')
     .description("print the account key's JWK thumbprint (RFC 7638)")
-    .option('--config <path>', CONFIG_HELP, 'conf/lematt.conf')
+    .option('--config <path>', 'path of lematt.conf; only it and the account key are read', 'conf/lematt.conf')
     .option('--nginx', 'print an nginx location block that answers challenges statelessly')
     .action(async (flags: { config: string; nginx?: boolean }) => {
-      const { accountKeyPath } = await import('./load.ts');
       const { runThumbprintCommand } = await import('./commands/thumbprint.ts');
-      result.code = await runThumbprintCommand({ accountKeyPath: await accountKeyPath(flags.config, io), nginx: flags.nginx }, io);
+      result.code = await runThumbprintCommand(flags, io);
     });
 
   return program;

@@ -27,27 +27,13 @@ export interface LoadOptions {
  * `config` is null when any of them is an error.
  */
 export async function loadConfig(opts: LoadOptions): Promise<{ config: Config | null; diagnostics: Diagnostic[] }> {
-  const cwd = resolve(opts.cwd);
-  const realCwd = await realpath(cwd).catch(() => cwd);
-  const givenPath = resolve(cwd, opts.configPath);
-  const realConf = await realpath(givenPath).catch(() => null);
-  const configDir = dirname(realConf ?? givenPath);
-  const show = (path: string) => displayPath(path, [cwd, realCwd]);
-
+  const place = await locateConfig(opts);
+  const { cwd, configDir, show } = place;
   const diagnostics: Diagnostic[] = [];
-  const read = async (path: string, display: string, isLemattConf = false): Promise<ConfigSource> => {
-    try {
-      return { path, display, text: await readFile(path, 'utf8') };
-    } catch (error) {
-      const hint = isLemattConf && codeOf(error) === 'EISDIR' ? ' (give the path of lematt.conf, not its directory)' : '';
-      reporterFor(display, diagnostics).error(0, `cannot read: ${describeError(error)}${hint}`);
-      return { path, display, text: null };
-    }
-  };
   const [lemattConf, domains, actions] = await Promise.all([
-    read(realConf ?? givenPath, show(givenPath), true),
-    read(join(configDir, 'domains'), show(join(configDir, 'domains'))),
-    read(join(configDir, 'actions.conf'), show(join(configDir, 'actions.conf'))),
+    readLemattConf(place, diagnostics),
+    readSource(join(configDir, 'domains'), show(join(configDir, 'domains')), diagnostics),
+    readSource(join(configDir, 'actions.conf'), show(join(configDir, 'actions.conf')), diagnostics),
   ]);
   const parsed = parseConfig({ cwd, configDir, lemattConf, domains, actions });
   const report = reporterFor(lemattConf.display, diagnostics);
@@ -56,6 +42,44 @@ export async function loadConfig(opts: LoadOptions): Promise<{ config: Config | 
   const all = orderDiagnostics([...diagnostics, ...parsed.diagnostics], [lemattConf.display, domains.display, actions.display]);
   const failed = all.some((d) => d.severity === 'error');
   return { config: failed ? null : parsed.config, diagnostics: all };
+}
+
+/** Where lematt.conf is, as loadConfig and loadSettings resolve it. */
+export interface ConfigPlace {
+  cwd: string;
+  /** The directory of lematt.conf's real path: domains, actions.conf and the trees live there. */
+  configDir: string;
+  /** lematt.conf's real path (or the given one when it does not resolve). */
+  confPath: string;
+  /** lematt.conf as diagnostics name it. */
+  confDisplay: string;
+  /** A path as diagnostics show it: relative to the working directory when inside it. */
+  show: (path: string) => string;
+}
+
+/** Resolves `opts.configPath` against `opts.cwd` (symlinks followed, as lematt). Never throws. */
+export async function locateConfig(opts: LoadOptions): Promise<ConfigPlace> {
+  const cwd = resolve(opts.cwd);
+  const realCwd = await realpath(cwd).catch(() => cwd);
+  const givenPath = resolve(cwd, opts.configPath);
+  const realConf = await realpath(givenPath).catch(() => null);
+  const show = (path: string) => displayPath(path, [cwd, realCwd]);
+  return { cwd, configDir: dirname(realConf ?? givenPath), confPath: realConf ?? givenPath, confDisplay: show(givenPath), show };
+}
+
+/** Reads lematt.conf; a problem becomes an error in `diagnostics` and `text: null`. */
+export function readLemattConf(place: ConfigPlace, diagnostics: Diagnostic[]): Promise<ConfigSource> {
+  return readSource(place.confPath, place.confDisplay, diagnostics, true);
+}
+
+async function readSource(path: string, display: string, diagnostics: Diagnostic[], isLemattConf = false): Promise<ConfigSource> {
+  try {
+    return { path, display, text: await readFile(path, 'utf8') };
+  } catch (error) {
+    const hint = isLemattConf && codeOf(error) === 'EISDIR' ? ' (give the path of lematt.conf, not its directory)' : '';
+    reporterFor(display, diagnostics).error(0, `cannot read: ${describeError(error)}${hint}`);
+    return { path, display, text: null };
+  }
 }
 
 async function runCheck(check: PathCheck, config: Config | null, report: Reporter): Promise<void> {

@@ -7,6 +7,7 @@ import { DNS_KEYS, type DnsSetup, parseDnsSetups, type ZoneClaim } from './dns.t
 import { closestMatch, type Reporter } from './reporter.ts';
 import { parseBoolean, parseDecimal, parseInteger, splitKnownKeys, warnUnknownDefaults } from './values.ts';
 import { parseServerAddress } from '../dns/server-address.ts';
+import { bufferingReporter, flushMasked } from './secret-mask.ts';
 
 export type { AcmeEndpoint, PathCheck } from './acme-endpoints.ts';
 export type { DnsSetup } from './dns.ts';
@@ -30,6 +31,11 @@ export interface Settings {
   /** File-name tag of EC artifacts; default the `curve` value as written (lematt named files so). */
   curveTag: string;
   actionTimeoutSeconds: number;
+  /**
+   * `prepareWait`: how long, at most, a request whose names have prepare commands waits for its
+   * HTTP-01 challenges to be served before the CA is asked (0 = no wait).
+   */
+  prepareWaitSeconds: number;
   /** HTTP-01 pre-flight before the CA is asked to validate (see challenge/preflight.ts). */
   preflight: PreflightSettings;
   acme: { prod: AcmeEndpoint; test: AcmeEndpoint };
@@ -54,11 +60,11 @@ export interface ConfigPaths {
   actionsFile: string;
 }
 
-/** Keys of `[config]`, canonical spelling (lematt's, plus certfleet's actionTimeout and pre-flight). */
+/** Keys of `[config]`, canonical spelling (lematt's, plus certfleet's actionTimeout, pre-flight and prepareWait). */
 export const CONFIG_KEYS = [
   'reauthorizeDays', 'generateNewCertsAfterDays', 'alwaysGenerateNewKeys', 'challengeDropDir',
   'accountKey', 'keyBitsRSA', 'curve', 'rsaTag', 'curveTag', 'actionTimeout',
-  'preflight', 'resolver', 'preflightPort',
+  'preflight', 'resolver', 'preflightPort', 'prepareWait',
 ] as const;
 type ConfigKey = (typeof CONFIG_KEYS)[number];
 /** Reads one `[config]` key when present; `use` stores it or returns the problem to report. */
@@ -77,11 +83,22 @@ const CURVES: Record<string, Settings['curve']> = {
  * Settings hold defaults wherever a value was missing or invalid (so callers must check the
  * reporter for errors before using them). Relative paths resolve against `cwd`, as lematt did.
  * The returned checks list the paths only the filesystem can vet (see PathCheck); `dnsZones`
- * are the zones of every `[dns:*]` section, for checking domains against them.
+ * are the zones of every `[dns:*]` section, for checking domains against them. In a section
+ * holding secrets, diagnostics quote values only in part (see secret-mask.ts).
  */
 export function parseSettings(
   text: string, opts: { cwd: string; paths: ConfigPaths }, report: Reporter,
 ): { settings: Settings; checks: PathCheck[]; dnsZones: ZoneClaim[] } {
+  // Everything is reported through `local`, then masked where a section holds secrets.
+  const local = bufferingReporter(report.file);
+  const parsed = parseSettingsTo(text, opts, local);
+  flushMasked(local.held, parsed.doc, report);
+  return { settings: parsed.settings, checks: parsed.checks, dnsZones: parsed.dnsZones };
+}
+
+function parseSettingsTo(
+  text: string, opts: { cwd: string; paths: ConfigPaths }, report: Reporter,
+): { doc: IniDocument; settings: Settings; checks: PathCheck[]; dnsZones: ZoneClaim[] } {
   const doc = parseIni(text, report);
   const checks: PathCheck[] = [];
   checkSectionNames(doc, report);
@@ -92,6 +109,7 @@ export function parseSettings(
     challengeDropDir: '', accountKey: '',
     keyBitsRSA: 2048, curve: 'prime256v1', rsaTag: 'rsa2048', curveTag: 'prime256v1',
     actionTimeoutSeconds: 300,
+    prepareWaitSeconds: 10,
     preflight: { enabled: false, resolver: null, port: 80 },
     acme: {
       prod: parseAcmeEndpoint(doc, 'prod', opts.cwd, report, checks),
@@ -102,7 +120,7 @@ export function parseSettings(
   const config = findSection(doc, 'config');
   if (config) readConfigSection(doc, config, settings, opts.cwd, report, checks);
   else report.error(0, `missing section [config]${caseHint(doc, 'config')}`);
-  return { settings, checks, dnsZones: dns.zones };
+  return { doc, settings, checks, dnsZones: dns.zones };
 }
 
 function readConfigSection(
@@ -128,6 +146,10 @@ function readConfigSection(
     return assign(n !== null && n > 0 ? n : null, (s) => (settings.actionTimeoutSeconds = s), `must be a number of seconds > 0, got "${v}"`);
   });
 
+  each('prepareWait', (v) => {
+    const n = parseDecimal(v);
+    return assign(n !== null && n >= 0 && n <= 600 ? n : null, (s) => (settings.prepareWaitSeconds = s), `must be a number of seconds from 0 to 600 (0 = do not wait), got "${v}"`);
+  });
   readPreflight(keys, each, settings.preflight, report);
 
   let bitsWritten = '2048';
@@ -176,7 +198,7 @@ function readPreflight(keys: Map<string, IniEntry>, each: Each, preflight: Prefl
   if (stated === true || (stated === null && keys.has('preflight'))) return;
   for (const name of ['resolver', 'preflightPort'] as const) {
     const entry = keys.get(name);
-    if (entry) report.warning(entry.line, `${entry.rawKey}: has no effect without "preflight: yes"`);
+    if (entry) report.warning(entry.line, `${entry.rawKey}: has no effect without "preflight: yes" (except while waiting for prepare commands)`);
   }
 }
 

@@ -10,6 +10,11 @@ const SAN_OID = '2.5.29.17';
 export interface CsrFacts {
   /** Lowercased DNS names from the CN and the subjectAltName request extension. */
   names: string[];
+  /**
+   * Lowercased DNS names of the subjectAltName request extension alone; empty for a CSR whose
+   * names are in its CN only (as lematt wrote single-name CSRs), which strict CAs refuse.
+   */
+  sanNames: string[];
   spkiSha256: string;
 }
 
@@ -47,12 +52,16 @@ export async function createCsrPem(names: readonly string[], key: KeyObject): Pr
 export function parseCsr(pem: string): CsrFacts {
   const csr = new x509.Pkcs10CertificateRequest(pem);
   const names = new Set<string>();
+  const sanNames = new Set<string>();
   for (const cn of csr.subjectName.getField('CN')) names.add(cn.toLowerCase());
   // Looked up by OID: a class lookup fails when two copies of the module are loaded.
   const raw = csr.getExtension(SAN_OID);
   const san = raw ? new x509.SubjectAlternativeNameExtension(raw.rawData) : null;
   for (const n of san?.names.items ?? []) {
-    if (n.type === 'dns') names.add(n.value.toLowerCase());
+    if (n.type === 'dns') {
+      names.add(n.value.toLowerCase());
+      sanNames.add(n.value.toLowerCase());
+    }
   }
-  return { names: [...names], spkiSha256: spkiDigest(new Uint8Array(csr.publicKey.rawData)) };
+  return { names: [...names], sanNames: [...sanNames], spkiSha256: spkiDigest(new Uint8Array(csr.publicKey.rawData)) };
 }

@@ -1,4 +1,3 @@
-import { promises as fs } from 'node:fs';
 import { FactsCache } from '../store/facts-cache.ts';
 import type { Config } from '../config/load.ts';
 import { dropDirSolver } from '../challenge/http01.ts';
@@ -14,6 +13,9 @@ import { DeployState } from '../actions/deploy-state.ts';
 import { deployPending, recordChanged, type DeployContext } from './deploy-step.ts';
 import { loadPlan, mapLimit } from './load-plan.ts';
 import { NameLocks, withPrepare } from './prepare-step.ts';
+import { prepareModeTree } from './mode-tree.ts';
+import { buildBeforeValidate } from './validate-hook.ts';
+import { reportDecisionWarnings } from './decision-warnings.ts';
 
 /** Everything one `run` needs; effects go through these. */
 export interface RunOptions {
@@ -44,9 +46,7 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
   const dirs = modeDirs({ configDir: settings.configDir, mode: opts.mode, rsaTag: settings.rsaTag, curveTag: settings.curveTag });
   const lock = await acquireRunLock(settings.configDir, opts.lockWaitMs);
   try {
-    await fs.mkdir(dirs.key, { recursive: true, mode: 0o750 });
-    await fs.mkdir(dirs.csr, { recursive: true });
-    await fs.mkdir(dirs.cert, { recursive: true });
+    await prepareModeTree(settings, dirs, opts.log);
     for (const target of await recoverPublishes(dirs.state)) opts.log.change(`completed an interrupted update of ${target}`);
     await Promise.all([dirs.key, dirs.csr, dirs.cert].map(sweepTemps));
 
@@ -63,9 +63,8 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
     const cache = await FactsCache.load(FactsCache.fileIn(dirs.state));
     // Decided after taking the lock: another run may have just renewed everything.
     const items = await loadPlan(opts.config, opts.mode, opts.now(), cache);
-    // Decision warnings repeat every night until the config changes: shown by plan and by runs
-    // at a terminal, not mailed by cron each night.
-    for (const item of items) for (const w of item.decision.warnings) opts.log.info(`warning: ${item.paths.base} [${item.keyType}]: ${w}`);
+    // Decision warnings would repeat every night: mailed by cron once per change, not nightly.
+    await reportDecisionWarnings(items, dirs.state, opts.log);
     const due = items.filter((i) => i.decision.action !== 'skip');
     const results = new Map<PlanItem, ItemResult>(
       items.map((item) => [item, { item, status: 'unchanged', notAfter: item.decision.notAfter, error: null, errorType: null, warnings: [] }]),
@@ -114,14 +113,13 @@ async function issueDue(
     return;
   }
   const { issueOne } = await import('./issue-one.ts');
-  const { buildPreflightHook } = await import('../challenge/preflight-hook.ts');
   const ctx = {
     session,
     solver: (await import('../challenge/select.ts')).selectSolver(dropDirSolver(settings.challengeDropDir), settings.dns, (m) => opts.log.info(m)),
     stateDir,
     keySpec: (item: PlanItem) => keySpecFor(settings, item.keyType),
     log: (m: string) => opts.log.warn(m),
-    beforeValidate: buildPreflightHook(settings.preflight, (m) => opts.log.info(m)),
+    beforeValidate: await buildBeforeValidate(settings, opts.config.actions, opts.log),
   };
   const prepare = { configDir: settings.configDir, mode: opts.mode, locks: new NameLocks(), log: opts.log };
   await mapLimit(due, opts.parallel, async (item) => {

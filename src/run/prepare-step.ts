@@ -6,6 +6,11 @@ import type { PlanItem } from '../plan/build-plan.ts';
 import type { Logger } from '../report/logger.ts';
 import type { Mode } from '../store/layout.ts';
 
+/** True when `name` has prepare commands: its section's or `[every]`'s. */
+export function hasPrepareCommands(actions: ActionsConfig, name: string): boolean {
+  return prepareCommands(actions, [name]).some((p) => p.commands.length > 0);
+}
+
 /** Serialises work per name: two requests that start prepare commands for a name never overlap. */
 export class NameLocks {
   private readonly tails = new Map<string, Promise<void>>();

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-/** Permissions certfleet writes with: private keys 0600, public material 0644. */
+/** Permissions certfleet writes with: private keys 0600, public material 0644, its own state 0600. */
 export const MODE_KEY = 0o600;
 export const MODE_PUBLIC = 0o644;
+export const MODE_STATE = 0o600;
 
 /**
  * A hidden name next to `target`, so that a rename is atomic (same directory, same filesystem)

@@ -1,6 +1,7 @@
 import { promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
-import { MODE_PUBLIC, writeAtomic } from './atomic.ts';
+import { MODE_STATE, writeAtomic } from './atomic.ts';
+import { ensureDir, MODE_DIR_PRIVATE, MODE_DIR_PUBLIC } from './dirs.ts';
 
 /** Cached facts of one file, valid while the file's signature is unchanged. */
 interface Entry {
@@ -78,7 +79,7 @@ export class FactsCache {
   async save(): Promise<void> {
     const dropped = Object.keys(this.entries).some((k) => !this.used.has(k));
     if (!this.file || (!this.changed && !dropped)) return;
-    await fs.mkdir(path.dirname(this.file), { recursive: true });
-    await writeAtomic(this.file, JSON.stringify({ version: VERSION, entries: Object.fromEntries(this.used) }), MODE_PUBLIC);
+    await ensureDir(path.dirname(this.file), MODE_DIR_PRIVATE, MODE_DIR_PUBLIC);
+    await writeAtomic(this.file, JSON.stringify({ version: VERSION, entries: Object.fromEntries(this.used) }), MODE_STATE);
   }
 }

@@ -85,7 +85,7 @@ export async function observeKeyAndCert(paths: CertPaths, spec: KeySpec, cache: 
 }
 
 /**
- * Reads the CSR. Only needed when a certificate is due, so the nightly no-op never loads the
+ * Reads the CSR (its `names` are those of its subjectAltName). Only needed when a certificate is due, so the nightly no-op never loads the
  * CSR parser.
  */
 export async function observeCsr(paths: CertPaths): Promise<Observed['csr']> {
@@ -94,7 +94,9 @@ export async function observeCsr(paths: CertPaths): Promise<Observed['csr']> {
   try {
     const { parseCsr } = await import('../crypto/csr.ts');
     const facts = parseCsr(pem);
-    return { state: 'ok', spkiSha256: facts.spkiSha256, names: facts.names };
+    // The SAN's names alone: a CN-only CSR (lematt's single-name ones) is remade, since CAs
+    // take names from the SAN and strict ones refuse it.
+    return { state: 'ok', spkiSha256: facts.spkiSha256, names: facts.sanNames };
   } catch (err) {
     return { state: 'unreadable', error: message(err) };
   }

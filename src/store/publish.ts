@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { syncDir, writeAtomic, MODE_PUBLIC } from './atomic.ts';
+import { syncDir, writeAtomic, MODE_STATE } from './atomic.ts';
+import { ensureDir, MODE_DIR_PRIVATE, MODE_DIR_PUBLIC } from './dirs.ts';
 
 /** One staged file and the place it must end up. */
 export interface Move {
@@ -26,9 +27,9 @@ export async function publishTogether(stateDir: string, moves: readonly Move[]):
     await syncDir(path.dirname(moves[0].to));
     return;
   }
-  await fs.mkdir(stateDir, { recursive: true });
+  await ensureDir(stateDir, MODE_DIR_PRIVATE, MODE_DIR_PUBLIC);
   const journal = path.join(stateDir, `publish-${randomBytes(8).toString('hex')}.json`);
-  await writeAtomic(journal, JSON.stringify({ moves }), MODE_PUBLIC);
+  await writeAtomic(journal, JSON.stringify({ moves }), MODE_STATE);
   await applyMoves(moves);
   await fs.rm(journal, { force: true });
 }

@@ -129,3 +129,44 @@ test('dns-01 config errors stop the run before anything happens: exit 2 with fil
   assert.match(res.stderr, new RegExp(`domains:2: error: wildcard \\*\\.wild${z}\\.example\\.net needs DNS-01 validation`));
   assert.deepEqual((await fs.readdir(path.dirname(conf))).sort(), ['account.key', 'actions.conf', 'domains', 'lematt.conf'], 'nothing written');
 });
+
+test('a TSIG secret, EAB key or acme-dns password pasted on its own line is never printed, by any command', async () => {
+  const conf = await makeConfDir(servers, { domains: `${RFC} *\n` });
+  const dir = path.dirname(conf);
+  const dns = `127.0.0.1:${bind.port}`;
+  const padded = (): string => {
+    for (;;) {
+      const s = randomBytes(32).toString('base64');
+      if (s.endsWith('=')) return s;
+    }
+  };
+  const tsig = padded(); // "=" reads as a delimiter: an unknown key
+  const bare = randomBytes(33).toString('base64'); // no delimiter: an unparsable line
+  const eab = randomBytes(32).toString('base64url');
+  const password = randomBytes(30).toString('base64url');
+  const secrets = [tsig, bare, eab, password];
+  const text = (await fs.readFile(conf, 'utf8')).replace('\n[acme:test]\n', `\n[acme:test]\neabKid: kid-1\neabHmacKey:\n${eab}\n`);
+  await fs.writeFile(conf, text + [
+    '',
+    '[dns:rfc]', `zones: ${RFC}`, 'provider: rfc2136', `server: ${dns}`, `tsigKey: ${key.name}`, 'tsigSecret:', tsig, bare,
+    '',
+    '[dns:acme]', `zones: ${ACME}`, 'provider: acme-dns', 'apiUrl: https://auth.example.org', `credentialsFile: ${dir}/acme-dns.json`, `password: ${password}`, password,
+    '',
+  ].join('\n'));
+  const env = { NODE_EXTRA_CA_CERTS: servers.caCertPath };
+  const outputs: string[] = [];
+  for (const args of [['--test'], ['--test', '--dry-run'], ['plan', '--test'], ['thumbprint'], ['init'], ['respond', '--listen', '127.0.0.1:0']]) {
+    const res = await runCertfleet([...args, '--config', conf], { env, timeoutMs: 60_000 });
+    assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`);
+    assert.match(res.stderr, /lematt\.conf:\d+: /, 'the problems are reported with file:line');
+    outputs.push(res.stdout + res.stderr);
+  }
+  for (const output of outputs) {
+    for (const secret of secrets) {
+      assert.ok(!output.includes(secret.slice(0, 8)), `a secret (or 8 of its characters) in the output:\n${output}`);
+    }
+  }
+  // Still pointed at: the line and its first characters.
+  assert.match(outputs[0]!, new RegExp(`lematt\\.conf:\\d+: (warning|error): .*"${tsig.slice(0, 4).replace(/[+/]/g, '\\$&')}…"`));
+  await fs.rm(dir, { recursive: true, force: true });
+});

@@ -3,8 +3,9 @@
  * this host to the machine that answers them (what lematt's leforward.py did, plus IPv6).
  */
 import { createForwardHandler, parseForwardTarget } from '../../server/forward.ts';
-import { parseListenList } from '../../server/listen.ts';
 import { serveUntilStopped } from '../../server/serve.ts';
+import { EXIT, UsageError, type Io } from '../errors.ts';
+import { listenAddresses } from '../load.ts';
 
 /** Flags of `certfleet forward`. */
 export interface ForwardCommandOptions {
@@ -16,22 +17,22 @@ export interface ForwardCommandOptions {
 
 /**
  * Serves redirects until SIGTERM, SIGHUP, SIGINT or `io.signal`. Returns 0 after a clean stop,
- * 2 for a bad `--to` or `--listen` (one line on stderr), 1 when an address cannot be bound.
+ * 1 when an address cannot be bound (the server logs which and why).
+ * @throws UsageError for a bad `--to` or `--listen` (the CLI's boundary prints it, exit 2).
  */
 export async function runForwardCommand(
   opts: ForwardCommandOptions,
-  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; signal?: AbortSignal },
+  io: Pick<Io, 'stdout' | 'stderr'> & { signal?: AbortSignal },
 ): Promise<number> {
   const name = 'certfleet forward';
   let base: string;
-  let addresses;
   try {
     base = parseForwardTarget(opts.to);
-    addresses = parseListenList(opts.listen);
   } catch (err) {
-    io.stderr.write(`${name}: ${(err as Error).message}\n`);
-    return 2;
+    throw new UsageError((err as Error).message);
   }
+  const addresses = listenAddresses(opts.listen);
   io.stderr.write(`${name}: redirecting challenges to ${base}/.well-known/acme-challenge/\n`);
-  return serveUntilStopped({ name, addresses, handler: createForwardHandler(base), stderr: io.stderr, signal: io.signal });
+  const code = await serveUntilStopped({ name, addresses, handler: createForwardHandler(base), stderr: io.stderr, signal: io.signal });
+  return code === 0 ? EXIT.ok : EXIT.failed;
 }

@@ -1,9 +1,8 @@
-import { promises as fs } from 'node:fs';
-import { parsePrivateKey } from '../../crypto/keys.ts';
 import { createLogger } from '../../report/logger.ts';
 import { failed, noteworthy, summaryJson, summaryText } from '../../report/summary.ts';
 import { executeRun } from '../../run/execute.ts';
-import { ConfigError, EXIT, type Io } from '../errors.ts';
+import { readAccountKeyPem } from '../account-key.ts';
+import { EXIT, type Io } from '../errors.ts';
 import { intFlag, loadCheckedConfig, modeFrom } from '../load.ts';
 
 /** Flags of the lematt-compatible main command. */
@@ -18,27 +17,12 @@ export interface RunFlags {
   dryRun?: boolean;
 }
 
-async function readAccountKey(file: string, lemattConf: string, configFlag: string): Promise<string> {
-  const fail = (what: string): never => {
-    throw new ConfigError([{ file: lemattConf, line: 0, severity: 'error', message: `accountKey ${file}: ${what}` }]);
-  };
-  const pem = await fs.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) =>
-    fail(err.code === 'ENOENT' ? `does not exist; create one with: certfleet init --config ${configFlag}` : `cannot read: ${err.code ?? err.message}`),
-  );
-  try {
-    parsePrivateKey(pem);
-  } catch {
-    fail('is not a readable RSA or EC private key (PEM, no passphrase)');
-  }
-  return pem;
-}
-
 /** `certfleet --test|--prod`: issue and renew what is due, then report. Returns the exit code. */
 export async function runCommand(flags: RunFlags, io: Io): Promise<number> {
   const mode = modeFrom(flags, true);
   const parallel = intFlag('--parallel', flags.parallel, 1, 1, 64);
   const config = await loadCheckedConfig(flags.config, io, Boolean(flags.cron));
-  const accountKeyPem = await readAccountKey(config.settings.accountKey, config.settings.lemattConf, flags.config);
+  const accountKeyPem = await readAccountKeyPem(config.settings, flags.config);
   if (flags.dryRun) {
     const { dryRun } = await import('../../run/dry-run.ts');
     const out = await dryRun(config, mode, io.now());

@@ -26,7 +26,7 @@ describe('parseSettings: [config]', () => {
       ...PATHS,
       reauthorizeDays: 15, generateNewCertsAfterDays: 0, alwaysGenerateNewKeys: false,
       challengeDropDir: '/var/www/challenges', accountKey: '/home/u/lematt/conf/account.key',
-      keyBitsRSA: 2048, curve: 'prime256v1', rsaTag: 'rsa2048', curveTag: 'prime256v1', actionTimeoutSeconds: 300,
+      keyBitsRSA: 2048, curve: 'prime256v1', rsaTag: 'rsa2048', curveTag: 'prime256v1', actionTimeoutSeconds: 300, prepareWaitSeconds: 10,
       preflight: { enabled: false, resolver: null, port: 80 },
       acme: {
         prod: { directory: 'https://acme-v02.api.letsencrypt.org/directory', contact: [], eab: null },
@@ -49,6 +49,8 @@ describe('parseSettings: [config]', () => {
     { desc: 'curve P-384', lines: ['curve = P-384'], want: { curve: 'secp384r1', curveTag: 'P-384' } },
     { desc: 'explicit tags win', lines: ['keyBitsRSA = 3072', 'curve = P-384', 'rsaTag = r', 'curveTag = e'], want: { rsaTag: 'r', curveTag: 'e', keyBitsRSA: 3072 } },
     { desc: 'actionTimeout in seconds', lines: ['actionTimeout = 12.5'], want: { actionTimeoutSeconds: 12.5 } },
+    { desc: 'prepareWait in seconds, 0 = no wait', lines: ['prepareWait = 2.5'], want: { prepareWaitSeconds: 2.5 } },
+    { desc: 'prepareWait off', lines: ['prepareWait: 0'], want: { prepareWaitSeconds: 0 } },
     { desc: 'preflight alone: system resolver, port 80', lines: ['preflight = yes'], want: { preflight: { enabled: true, resolver: null, port: 80 } } },
     { desc: 'preflight off', lines: ['Preflight: Off'], want: { preflight: { enabled: false, resolver: null, port: 80 } } },
     { desc: 'preflight with an IPv4 resolver and a port', lines: ['preflight = 1', 'resolver = 127.0.0.1:8053', 'preflightPort = 5002'], want: { preflight: { enabled: true, resolver: '127.0.0.1:8053', port: 5002 } } },
@@ -78,6 +80,7 @@ describe('parseSettings: [config]', () => {
     { desc: 'tag with a slash', lines: ['rsaTag = a/b'], want: ['lematt.conf:4: error: rsaTag: "a/b" cannot be part of a file name (empty, or holds "/" or blanks)'] },
     { desc: 'empty tag', lines: ['curveTag ='], want: ['lematt.conf:4: error: curveTag: "" cannot be part of a file name (empty, or holds "/" or blanks)'] },
     { desc: 'actionTimeout zero', lines: ['actionTimeout = 0'], want: ['lematt.conf:4: error: actionTimeout: must be a number of seconds > 0, got "0"'] },
+    { desc: 'prepareWait too long', lines: ['prepareWait = 601'], want: ['lematt.conf:4: error: prepareWait: must be a number of seconds from 0 to 600 (0 = do not wait), got "601"'] },
     { desc: 'preflight not a boolean', lines: ['preflight = maybe', 'resolver = 127.0.0.1:53'], want: ['lematt.conf:4: error: preflight: must be yes or no (1/yes/true/on, 0/no/false/off), got "maybe"'] },
     ...['dns.example:53', '::1', '2001:db8::1:53', '[127.0.0.1]:53', '127.0.0.1:0', '127.0.0.1:65536', '[::1]:', '127.0.0.1:53x', '127.0.0.1:123456', ''].map((v) => ({
       desc: `resolver ${JSON.stringify(v)}`, lines: ['preflight = yes', `resolver = ${v}`], want: [`lematt.conf:5: error: resolver: ${RESOLVER} "${v}"`],
@@ -86,11 +89,11 @@ describe('parseSettings: [config]', () => {
       desc: `preflightPort ${v}`, lines: ['preflight = yes', `preflightPort = ${v}`], want: [`lematt.conf:5: error: preflightPort: must be a port number from 1 to 65535, got "${v}"`],
     })),
     { desc: 'resolver and preflightPort without preflight', lines: ['resolver = 127.0.0.1:53', 'preflightPort = 8080'], want: [
-      'lematt.conf:4: warning: resolver: has no effect without "preflight: yes"',
-      'lematt.conf:5: warning: preflightPort: has no effect without "preflight: yes"',
+      'lematt.conf:4: warning: resolver: has no effect without "preflight: yes" (except while waiting for prepare commands)',
+      'lematt.conf:5: warning: preflightPort: has no effect without "preflight: yes" (except while waiting for prepare commands)',
     ] },
-    { desc: 'resolver with preflight: no', lines: ['preflight = no', 'resolver = 127.0.0.1'], want: ['lematt.conf:5: warning: resolver: has no effect without "preflight: yes"'] },
-    { desc: 'unknown key names the known ones', lines: ['reauthorizeDay = 3'], want: ['lematt.conf:4: warning: unknown key "reauthorizeDay" in [config] (did you mean reauthorizeDays?); known keys: reauthorizeDays, generateNewCertsAfterDays, alwaysGenerateNewKeys, challengeDropDir, accountKey, keyBitsRSA, curve, rsaTag, curveTag, actionTimeout, preflight, resolver, preflightPort'] },
+    { desc: 'resolver with preflight: no', lines: ['preflight = no', 'resolver = 127.0.0.1'], want: ['lematt.conf:5: warning: resolver: has no effect without "preflight: yes" (except while waiting for prepare commands)'] },
+    { desc: 'unknown key names the known ones', lines: ['reauthorizeDay = 3'], want: ['lematt.conf:4: warning: unknown key "reauthorizeDay" in [config] (did you mean reauthorizeDays?); known keys: reauthorizeDays, generateNewCertsAfterDays, alwaysGenerateNewKeys, challengeDropDir, accountKey, keyBitsRSA, curve, rsaTag, curveTag, actionTimeout, preflight, resolver, preflightPort, prepareWait'] },
     { desc: 'unknown section', lines: ['[acme:staging]'], want: ['lematt.conf:4: warning: unknown section [acme:staging] (did you mean [acme:test]?); known sections: [config], [acme:prod], [acme:test], [dns:<name>]'] },
     { desc: 'a [dns:*] section without zones or provider (the rest: dns.test.ts)', lines: ['[dns:route53]', 'anything = goes'], want: [
       'lematt.conf:5: warning: unknown key "anything" in [dns:route53]; known keys: zones, provider, nameservers, propagationTimeout, server, tsigKey, tsigAlgorithm, tsigSecret, tsigSecretFile, command, timeout, apiUrl, credentialsFile',

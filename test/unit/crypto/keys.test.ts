@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -37,7 +40,22 @@ test('generated keys and CSRs: openssl verifies the CSR; names and key identity 
     assert.match(text, /DNS:single\.example\.org/, 'a single name still gets a SAN');
     const facts = parseCsr(csr);
     assert.deepEqual(facts.names, ['single.example.org']);
+    assert.deepEqual(facts.sanNames, ['single.example.org']);
     assert.equal(facts.spkiSha256, spkiSha256(key));
+  }
+});
+
+test('a CSR with its name in the subject only (as lematt wrote them) has no SAN names', async () => {
+  const pem = await generateKeyPem({ kind: 'ec', curve: 'prime256v1' });
+  const dir = mkdtempSync(join(tmpdir(), 'certfleet-csr-'));
+  try {
+    writeFileSync(join(dir, 'k.pem'), pem, { mode: 0o600 });
+    const csr = execFileSync('openssl', ['req', '-new', '-key', join(dir, 'k.pem'), '-subj', '/CN=Lematt.Example.org'], { encoding: 'utf8' });
+    const facts = parseCsr(csr);
+    assert.deepEqual(facts.names, ['lematt.example.org']);
+    assert.deepEqual(facts.sanNames, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { runForwardCommand } from '../../../src/cli/commands/forward.ts';
+import { main } from '../../../src/cli/main.ts';
 import { STOP_SIGNALS } from '../../../src/server/serve.ts';
 import { capture } from './harness.ts';
 import { request } from './raw-http.ts';
@@ -15,15 +16,18 @@ async function runQuick(opts: { to: string; listen?: string[] }): Promise<{ code
   return { code, stderr: err.text(), stdout: out.text() };
 }
 
-test('usage errors exit 2 with one line and no stack', async () => {
+test('usage errors go through the CLI boundary: exit 2 with one line and no stack', async () => {
   const cases = [
-    { desc: 'bad --to', opts: { to: 'central.example.net' }, line: 'certfleet forward: --to "central.example.net": not a URL; expected e.g. http://central.example.net\n' },
-    { desc: 'non-http --to', opts: { to: 'ftp://x' }, line: 'certfleet forward: --to "ftp://x": must start with http:// or https://\n' },
-    { desc: 'bad --listen', opts: { to: 'http://x', listen: ['localhost:80'] }, line: 'certfleet forward: --listen "localhost:80": expected ADDR:PORT, [IPV6]:PORT, :PORT or PORT with ADDR an IP address\n' },
+    { desc: 'bad --to', args: ['--to', 'central.example.net'], line: 'certfleet: error: --to "central.example.net": not a URL; expected e.g. http://central.example.net\n' },
+    { desc: 'non-http --to', args: ['--to', 'ftp://x'], line: 'certfleet: error: --to "ftp://x": must start with http:// or https://\n' },
+    { desc: 'bad --listen', args: ['--to', 'http://x', '--listen', 'localhost:80'], line: 'certfleet: error: --listen "localhost:80": expected ADDR:PORT, [IPV6]:PORT, :PORT or PORT with ADDR an IP address\n' },
   ];
-  for (const { desc, opts, line } of cases) {
-    const r = await runQuick(opts);
-    assert.deepEqual([r.code, r.stderr, r.stdout], [2, line, ''], desc);
+  for (const { desc, args, line } of cases) {
+    const out = capture();
+    const err = capture();
+    const code = await main(['forward', ...args], { stdout: out.stream, stderr: err.stream, cwd: process.cwd(), env: {}, now: () => new Date() });
+    assert.deepEqual([code, err.text(), out.text()], [2, line, ''], desc);
+    await assert.rejects(runQuick({ to: args[1]!, listen: args[3] ? [args[3]] : undefined }), { name: 'UsageError' }, `${desc}: the command throws, it does not print`);
   }
 });
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runRespondCommand } from '../../../src/cli/commands/respond.ts';
 import { runThumbprintCommand } from '../../../src/cli/commands/thumbprint.ts';
+import { main } from '../../../src/cli/main.ts';
 import { jwkThumbprint } from '../../../src/crypto/thumbprint.ts';
 import { nginxSnippet } from '../../../src/server/nginx-snippet.ts';
 import { createRespondHandler } from '../../../src/server/respond.ts';
@@ -50,20 +51,29 @@ describe('respond handler', () => {
 describe('respond and thumbprint commands', () => {
   let dir: string;
   let keyPath: string;
+  let conf: string;
   let thumbprint: string;
+  const io = () => {
+    const out = capture();
+    const err = capture();
+    return { out, err, io: { stdout: out.stream, stderr: err.stream, cwd: dir, env: {}, now: () => new Date() } };
+  };
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'certfleet-respond-'));
     keyPath = join(dir, 'account.key');
     const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
     await writeFile(keyPath, pem);
     thumbprint = jwkThumbprint(pem);
+    // lematt.conf alone: no domains, no actions.conf, no drop dir on this host.
+    conf = join(dir, 'lematt.conf');
+    await writeFile(conf, `[config]\naccountKey: ${keyPath}\nchallengeDropDir: ${join(dir, 'nowhere')}\n`);
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  test('respond serves the account key authorization until stopped', async () => {
+  test('respond serves the account key authorization until stopped, from lematt.conf alone', async () => {
     const controller = new AbortController();
     const err = capture();
-    const done = runRespondCommand({ accountKeyPath: keyPath, listen: ['127.0.0.1:0'] }, { stdout: capture().stream, stderr: err.stream, signal: controller.signal });
+    const done = runRespondCommand({ config: conf, listen: ['127.0.0.1:0'] }, { stdout: capture().stream, stderr: err.stream, cwd: dir, signal: controller.signal });
     const port = Number((await err.waitFor(/listening on 127\.0\.0\.1:(\d+)/))[1]);
     const res = await request('127.0.0.1', port, 'GET', P + TOKEN);
     assert.equal(res.body, `${TOKEN}.${thumbprint}`);
@@ -71,28 +81,51 @@ describe('respond and thumbprint commands', () => {
     assert.equal(await done, 0);
   });
 
-  test('respond and thumbprint exit 1 for an unreadable key, respond 2 for a bad --listen', async () => {
-    const missing = join(dir, 'none.key');
-    const io = () => ({ out: capture(), err: capture() });
-    const a = io();
-    assert.equal(await runRespondCommand({ accountKeyPath: missing, listen: ['127.0.0.1:0'] }, { stdout: a.out.stream, stderr: a.err.stream }), 1);
-    assert.equal(a.err.text(), `certfleet respond: account key ${missing}: cannot read: ENOENT\n`);
-    const b = io();
-    assert.equal(await runThumbprintCommand({ accountKeyPath: missing }, { stdout: b.out.stream, stderr: b.err.stream }), 1);
-    assert.equal(b.err.text(), `certfleet thumbprint: account key ${missing}: cannot read: ENOENT\n`);
-    const c = io();
-    assert.equal(await runRespondCommand({ accountKeyPath: keyPath, listen: ['x'] }, { stdout: c.out.stream, stderr: c.err.stream }), 2);
-    assert.match(c.err.text(), /^certfleet respond: --listen "x": expected ADDR:PORT/);
+  test('respond --thumbprint and --thumbprint-file need no conf at all', async () => {
+    const file = join(dir, 'thumbprint.txt');
+    await writeFile(file, `${thumbprint}\n`);
+    for (const flags of [{ thumbprint }, { thumbprintFile: file }]) {
+      const controller = new AbortController();
+      const err = capture();
+      const done = runRespondCommand({ config: join(dir, 'absent', 'lematt.conf'), ...flags, listen: ['127.0.0.1:0'] }, { stdout: capture().stream, stderr: err.stream, cwd: join(dir, 'absent'), signal: controller.signal });
+      const port = Number((await err.waitFor(/listening on 127\.0\.0\.1:(\d+)/))[1]);
+      assert.equal((await request('127.0.0.1', port, 'GET', P + TOKEN)).body, `${TOKEN}.${thumbprint}`, JSON.stringify(flags));
+      controller.abort();
+      assert.equal(await done, 0);
+    }
   });
 
-  test('thumbprint prints the thumbprint, or an nginx block with --nginx', async () => {
-    const plain = capture();
-    assert.equal(await runThumbprintCommand({ accountKeyPath: keyPath }, { stdout: plain.stream, stderr: capture().stream }), 0);
-    assert.equal(plain.text(), `${thumbprint}\n`);
-    const nginx = capture();
-    assert.equal(await runThumbprintCommand({ accountKeyPath: keyPath, nginx: true }, { stdout: nginx.stream, stderr: capture().stream }), 0);
+  test('errors go through the CLI boundary: a missing account key is a config error (exit 2), bad flags usage errors (exit 2)', async () => {
+    const missing = join(dir, 'none.key');
+    const other = join(dir, 'other.conf');
+    await writeFile(other, `[config]\naccountKey: ${missing}\nchallengeDropDir: x\n`);
+    for (const cmd of ['respond', 'thumbprint']) {
+      const a = io();
+      assert.equal(await main([cmd, '--config', other, ...(cmd === 'respond' ? ['--listen', '127.0.0.1:0'] : [])], a.io), 2);
+      assert.equal(a.err.text(), `${other}: error: accountKey ${missing}: does not exist; create one with: certfleet init --config ${other}\ncertfleet: 1 config error; nothing was done\n`, cmd);
+      assert.equal(a.out.text(), '');
+    }
+    const cases = [
+      { args: ['--listen', 'x'], line: /^certfleet: error: --listen "x": expected ADDR:PORT/ },
+      { args: ['--thumbprint', 'short'], line: /^certfleet: error: --thumbprint: not an account thumbprint \(43 base64url characters/ },
+      { args: ['--thumbprint', thumbprint, '--config', conf], line: /^certfleet: error: --thumbprint and --config cannot be used together\n$/ },
+      { args: ['--thumbprint-file', join(dir, 'nope')], line: /^certfleet: error: --thumbprint-file \S+nope: cannot read: ENOENT\n$/ },
+    ];
+    for (const c of cases) {
+      const r = io();
+      assert.equal(await main(['respond', ...c.args], r.io), 2, c.args.join(' '));
+      assert.match(r.err.text(), c.line);
+    }
+  });
+
+  test('thumbprint reads lematt.conf only: no domains file needed; a broken lematt.conf is reported with file:line', async () => {
+    const plain = io();
+    assert.equal(await main(['thumbprint', '--config', conf], plain.io), 0, plain.err.text());
+    assert.equal(plain.out.text(), `${thumbprint}\n`);
+    const nginx = io();
+    assert.equal(await runThumbprintCommand({ config: conf, nginx: true }, nginx.io), 0);
     assert.equal(
-      nginx.text(),
+      nginx.out.text(),
       [
         'location ~ "^/\\.well-known/acme-challenge/([A-Za-z0-9_-]{1,256})$" {',
         '    default_type text/plain;',
@@ -101,6 +134,16 @@ describe('respond and thumbprint commands', () => {
         '',
       ].join('\n'),
     );
+    const broken = join(dir, 'broken.conf');
+    await writeFile(broken, `[config]\naccountKey: ${keyPath}\nchallengeDropDir: x\nreauthorizeDays: soon\nkeyBitsRSA: 3\n`);
+    const b = io();
+    assert.equal(await main(['thumbprint', '--config', 'broken.conf'], b.io), 2);
+    assert.equal(b.err.text(), [
+      'broken.conf:4: error: reauthorizeDays: must be a number of days ≥ 0, got "soon"',
+      'broken.conf:5: error: keyBitsRSA: must be a whole number of bits from 2048 to 4096, got "3"',
+      'certfleet: 2 config errors; nothing was done',
+      '',
+    ].join('\n'));
   });
 });
 
