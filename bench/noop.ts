@@ -3,63 +3,12 @@
 // cost grows with N. No network: the directory URL points at a closed loopback port, so any
 // request would fail the run. Usage: npm run build && npm run bench [-- 100 1000]
 import { spawnSync } from 'node:child_process';
-import { generateKeyPairSync, webcrypto } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import * as x509 from '@peculiar/x509';
-import { certPaths } from '../src/store/layout.ts';
+import { keyPair, makeConf } from './noop-conf.ts';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 const BIN = path.resolve(import.meta.dirname, '../bin/certfleet');
 const RUNS = 7;
-
-type Pair = { pem: string; priv: CryptoKey; pub: CryptoKey; alg: object };
-async function keyPair(kind: 'rsa' | 'ec'): Promise<Pair> {
-  const { privateKey } = kind === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const alg = kind === 'rsa' ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } : { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-  const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
-  const priv = await webcrypto.subtle.importKey('pkcs8', pkcs8, alg, true, ['sign']);
-  const jwk = privateKey.export({ format: 'jwk' });
-  delete jwk.d;
-  const pub = await webcrypto.subtle.importKey('jwk', jwk, alg, true, ['verify']);
-  return { pem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, priv, pub, alg };
-}
-
-/** A conf dir with `lines` lines, each with a valid 90-day RSA and EC certificate issued 10 days ago. */
-async function makeConf(lines: number, keys: Record<'rsa' | 'ec', Pair>): Promise<string> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'certfleet-bench-'));
-  const naming = { configDir: dir, mode: 'test' as const, rsaTag: 'rsa2048', curveTag: 'prime256v1' };
-  for (const sub of ['key', 'csr', 'cert']) mkdirSync(path.join(dir, 'test', sub), { recursive: true });
-  mkdirSync(path.join(dir, 'drop'));
-  writeFileSync(path.join(dir, 'account.key'), keys.ec.pem, { mode: 0o600 });
-  writeFileSync(path.join(dir, 'lematt.conf'), `[config]\nchallengeDropDir: ${dir}/drop\naccountKey: ${dir}/account.key\nreauthorizeDays: 30\n`);
-  writeFileSync(path.join(dir, 'actions.conf'), '[default]\n');
-  const domainLines: string[] = [];
-  const notBefore = new Date(Date.now() - 10 * 86_400_000);
-  const notAfter = new Date(notBefore.getTime() + 90 * 86_400_000);
-  for (let i = 0; i < lines; i++) {
-    const names = i % 2 ? [`host${i}.example.com`] : [`site${i}.example.com`, `www.site${i}.example.com`, `mail.site${i}.example.com`];
-    domainLines.push(i % 2 ? names[0] : `site${i}.example.com www mail`);
-    for (const kt of ['rsa', 'ec'] as const) {
-      const k = keys[kt];
-      const cert = await x509.X509CertificateGenerator.createSelfSigned({
-        serialNumber: (i * 2 + (kt === 'rsa' ? 1 : 2)).toString(16).padStart(4, '0'),
-        name: `CN=${names[0]}`,
-        notBefore,
-        notAfter,
-        keys: { privateKey: k.priv, publicKey: k.pub },
-        signingAlgorithm: k.alg as Algorithm,
-        extensions: [new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: 'dns' as const, value })))],
-      });
-      const p = certPaths(names, kt, naming);
-      writeFileSync(p.key, k.pem, { mode: 0o600 });
-      writeFileSync(p.cert, cert.toString('pem') + '\n');
-    }
-  }
-  writeFileSync(path.join(dir, 'domains'), domainLines.join('\n') + '\n');
-  return dir;
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -1,8 +1,9 @@
 import { Command, Option } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
 import type { Io } from './errors.ts';
+import { versionLine } from './version.ts';
 
-/** The version printed by `--version`. */
+/** The package version; `--version` prints it with the commit and the Node.js (versionLine). */
 export const VERSION: string = pkg.version;
 
 const CONFIG_HELP = "path of lematt.conf; domains and actions.conf sit beside it";
@@ -14,7 +15,7 @@ const CONFIG_HELP = "path of lematt.conf; domains and actions.conf sit beside it
 export function buildProgram(io: Io, result: { code: number }): Command {
   const program = new Command('certfleet')
     .description('Keeps TLS certificates valid across many domains and hosts; reads lematt\'s conf/ unchanged.')
-    .version(VERSION, '-V, --version')
+    .version(versionLine(VERSION), '-V, --version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError('(see certfleet --help)');

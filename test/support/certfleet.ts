@@ -11,8 +11,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestServers } from './servers.ts';
 
-/** Absolute path of the built CLI, `<repo>/bin/certfleet` (made by `npm run build`). */
-export const certfleetBin = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/certfleet');
+/**
+ * Absolute path of the certfleet under test: $CERTFLEET_BIN when set (e.g. the single executable
+ * dist/certfleet-linux-x64 or the installed /usr/bin/certfleet; relative to the current
+ * directory), else `<repo>/bin/certfleet` (made by `npm run build`).
+ */
+export const certfleetBin = process.env.CERTFLEET_BIN
+  ? resolve(process.env.CERTFLEET_BIN)
+  : resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/certfleet');
 
 /** What a certfleet run left behind. `signal` is set when it was killed (e.g. on timeout). */
 export interface CertfleetResult {
@@ -23,7 +29,7 @@ export interface CertfleetResult {
 }
 
 /**
- * Runs `bin/certfleet args…` with the current environment plus `opts.env` (put the harness's
+ * Runs `certfleetBin args…` with the current environment plus `opts.env` (put the harness's
  * caCertPath in NODE_EXTRA_CA_CERTS there), in `opts.cwd`, and resolves with its exit status and
  * output. After `timeoutMs` (default 120 s) its whole process group gets SIGTERM, then SIGKILL
  * 5 s later. Throws when the binary has not been built or cannot be started.
@@ -33,7 +39,8 @@ export function runCertfleet(
   opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
 ): Promise<CertfleetResult> {
   if (!existsSync(certfleetBin)) {
-    return Promise.reject(new Error(`${certfleetBin}: not built; run 'npm run build' first`));
+    const how = process.env.CERTFLEET_BIN ? '$CERTFLEET_BIN names no file' : "not built; run 'npm run build' first";
+    return Promise.reject(new Error(`${certfleetBin}: ${how}`));
   }
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
   delete env.NODE_TEST_CONTEXT; // set by node --test; must not leak into the CLI under test

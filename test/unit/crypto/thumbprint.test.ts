@@ -12,12 +12,13 @@ const sha256url = (text: string): string => createHash('sha256').update(text).di
 const RFC7638_N =
   '0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw';
 
-// RFC 7515 Appendix A.3: a P-256 key.
+// A fixed P-256 key whose x and y are d·G. (The x and y this file had before belonged to another
+// key; Node.js 20 imported the mismatched JWK, Node.js 26 rightly refuses it.)
 const EC_JWK = {
   kty: 'EC',
   crv: 'P-256',
-  x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
-  y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
+  x: 'iOCu7_ftx22z1TKe0yoL2bo0mtGiROBhQw0a7PJuCwY',
+  y: 'OwtwduEPtXKOvrMtDX51qKi1-S5W89Up-hd6cud43Vo',
   d: 'jpsQnnGQmL-YBIffH1136cLyG2JN_fe0XO-Ht8vL4FA',
 };
 // What `openssl ecparam -name prime256v1` writes before the key (the curve OID).
