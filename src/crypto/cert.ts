@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { ariCertId } from './cert-id.ts';
 import { spkiDigest } from './keys.ts';
 
 /** What certfleet needs to know of a certificate file (the leaf, first in the chain). */
@@ -9,6 +10,8 @@ export interface CertFacts {
   names: string[];
   spkiSha256: string;
   serial: string;
+  /** ARI CertID (RFC 9773 §4.1); null for a certificate without an authority key identifier. */
+  certId: string | null;
   /** Number of PEM certificates in the file (leaf + intermediates). */
   chainLength: number;
 }
@@ -39,8 +42,17 @@ export function parseCertChain(pem: string): CertFacts {
     names,
     spkiSha256: spkiDigest(leaf.publicKey.export({ type: 'spki', format: 'der' }) as Buffer),
     serial: leaf.serialNumber,
+    certId: certIdOrNull(leaf.raw),
     chainLength: blocks.length,
   };
+}
+
+function certIdOrNull(der: Uint8Array): string | null {
+  try {
+    return ariCertId(der);
+  } catch {
+    return null;
+  }
 }
 
 /**
