@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { findSection, type IniDocument, type IniSection, visibleEntries } from './ini.ts';
 import { readValue, referencedKeys } from './interpolation.ts';
 import type { Reporter } from './reporter.ts';
-import { splitKnownKeys } from './values.ts';
+import { parseBoolean, parseInteger, splitKnownKeys } from './values.ts';
 
 /** Which ACME server a run talks to: lematt's `--prod` or `--test`. */
 export type Endpoint = 'prod' | 'test';
@@ -15,7 +15,24 @@ export interface AcmeEndpoint {
   contact: string[];
   /** External account binding (RFC 8555 §7.3.4), or null when the CA does not need it. */
   eab: { kid: string; hmacKey: string } | null;
+  /** Ask the CA's renewalInfo (RFC 9773) when renewal is due; `ari: no` turns it off. */
+  ari: boolean;
+  /** The certificate profile newOrder asks for, with its line for messages; null: the CA's default. */
+  profile: { name: string; line: number } | null;
+  /** Pacing of new orders and certificates under the CA's limits (see plan/budget.ts). */
+  budget: BudgetSettings;
 }
+
+/** `rateBudget`, `ordersPer3Hours` and `certsPerDomainPerWeek` of an `[acme:*]` section. */
+export interface BudgetSettings {
+  /** `auto`: on for Let's Encrypt's production directory only (staging's limits are far higher). */
+  enabled: boolean | 'auto';
+  ordersPer3Hours: number;
+  certsPerDomainPerWeek: number;
+}
+
+/** Let's Encrypt's production limits: new orders per account per 3 hours, new certificates per registered domain per week. */
+export const LETS_ENCRYPT_LIMITS = { ordersPer3Hours: 300, certsPerDomainPerWeek: 50 } as const;
 
 /** A file named in lematt.conf whose content or existence only load.ts can check. */
 export interface PathCheck {
@@ -41,7 +58,10 @@ export const DEFAULT_DIRECTORIES: Readonly<Record<Endpoint, string>> = {
 };
 
 /** Keys of an `[acme:*]` section, canonical spelling. */
-export const ACME_KEYS = ['directory', 'contact', 'eabKid', 'eabHmacKey', 'eabHmacKeyFile'] as const;
+export const ACME_KEYS = [
+  'directory', 'contact', 'eabKid', 'eabHmacKey', 'eabHmacKeyFile',
+  'ari', 'profile', 'rateBudget', 'ordersPer3Hours', 'certsPerDomainPerWeek',
+] as const;
 
 /**
  * Reads `[acme:<endpoint>]` from `doc` (absent: the defaults). Every problem is reported; the
@@ -51,7 +71,10 @@ export const ACME_KEYS = ['directory', 'contact', 'eabKid', 'eabHmacKey', 'eabHm
 export function parseAcmeEndpoint(
   doc: IniDocument, endpoint: Endpoint, cwd: string, report: Reporter, checks: PathCheck[],
 ): AcmeEndpoint {
-  const result: AcmeEndpoint = { directory: DEFAULT_DIRECTORIES[endpoint], contact: [], eab: null };
+  const result: AcmeEndpoint = {
+    directory: DEFAULT_DIRECTORIES[endpoint], contact: [], eab: null, ari: true, profile: null,
+    budget: { enabled: 'auto', ...LETS_ENCRYPT_LIMITS },
+  };
   const section = findSection(doc, `acme:${endpoint}`);
   if (!section) return result;
   const keys = splitKnownKeys(visibleEntries(doc, section), ACME_KEYS, `[${section.name}]`, report, referencedKeys(doc));
@@ -74,7 +97,38 @@ export function parseAcmeEndpoint(
     else report.error(contact!.entry.line, `${contact!.entry.rawKey}: "${token}" is not an e-mail address or mailto: URL${token.includes(',') ? ' (separate addresses with spaces)' : ''}`);
   }
   result.eab = readEab(section, read, endpoint, cwd, report, checks);
+  readRenewalKeys(read, result, report);
   return result;
+}
+
+/** `ari`, `profile` and the rate budget's keys. */
+function readRenewalKeys(read: Read, result: AcmeEndpoint, report: Reporter): void {
+  const bad = (e: { entry: { rawKey: string; line: number } }, what: string) => report.error(e.entry.line, `${e.entry.rawKey}: ${what}`);
+  const ari = read('ari');
+  if (ari) {
+    const b = parseBoolean(ari.value);
+    if (b === null) bad(ari, `must be yes or no, got "${ari.value}"`);
+    else result.ari = b;
+  }
+  const profile = read('profile');
+  if (profile) {
+    // RFC 8555 leaves profile names to the CA; Let's Encrypt's are short lowercase words.
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(profile.value)) bad(profile, `"${profile.value}" is not a profile name (letters, digits, ".", "_", "-")`);
+    else result.profile = { name: profile.value, line: profile.entry.line };
+  }
+  const budget = read('rateBudget');
+  if (budget) {
+    const b = budget.value.toLowerCase() === 'auto' ? 'auto' : parseBoolean(budget.value);
+    if (b === null) bad(budget, `must be auto, yes or no, got "${budget.value}"`);
+    else result.budget.enabled = b;
+  }
+  for (const key of ['ordersPer3Hours', 'certsPerDomainPerWeek'] as const) {
+    const e = read(key);
+    if (!e) continue;
+    const n = parseInteger(e.value);
+    if (n === null || n < 1 || n > 1_000_000) bad(e, `must be a whole number from 1 to 1000000, got "${e.value}"`);
+    else result.budget[key] = n;
+  }
 }
 
 type Read = (name: (typeof ACME_KEYS)[number]) => { entry: { rawKey: string; line: number }; value: string } | undefined;

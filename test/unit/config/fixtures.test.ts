@@ -45,8 +45,18 @@ describe('golden config fixtures: test/fixtures/config/<case>/expected.txt', () 
       directory: 'https://acme-v02.api.letsencrypt.org/directory',
       contact: ['mailto:ops@example.com', 'mailto:certs@example.com'],
       eab: { kid: 'kid-123', hmacKey: 'c2VjcmV0LWtleS1maWxl' },
+      ari: true,
+      profile: null,
+      budget: { enabled: 'auto', ordersPer3Hours: 300, certsPerDomainPerWeek: 50 },
     });
-    assert.deepEqual(settings.acme.test, { directory: 'http://localhost:14000/dir', contact: [], eab: { kid: 'test-kid', hmacKey: 'c2VjcmV0LWtleQ' } });
+    assert.deepEqual(settings.acme.test, {
+      directory: 'http://localhost:14000/dir',
+      contact: [],
+      eab: { kid: 'test-kid', hmacKey: 'c2VjcmV0LWtleQ' },
+      ari: false,
+      profile: { name: 'shortlived', line: 27 },
+      budget: { enabled: true, ordersPer3Hours: 100, certsPerDomainPerWeek: 50 },
+    });
     assert.deepEqual(domains.map((d) => [d.line, d.names]), [
       [2, ['example.com', 'www.example.com', 'mail.example.com']],
       [3, ['other.net', 'www.other.org', 'api.other.net']],
@@ -57,13 +67,13 @@ describe('golden config fixtures: test/fixtures/config/<case>/expected.txt', () 
     ]);
     assert.deepEqual(settings.dns, [
       {
-        name: 'internal', line: 29, zones: ['int.example.com', 'example.net'],
+        name: 'internal', line: 33, zones: ['int.example.com', 'example.net'],
         provider: { kind: 'rfc2136', server: { host: '10.0.0.53', port: 53 }, tsig: { name: 'acme-key.', algorithm: 'hmac-sha512', secret: 'c2VjcmV0LXRzaWcta2V5LWZvci10ZXN0cw==' } },
         nameservers: [{ host: '10.0.0.53', port: 53 }, { host: '2001:db8::53', port: 5353 }, { host: 'ns1.example.net', port: 5353 }],
         propagationTimeoutSeconds: 30,
       },
       {
-        name: 'hooks', line: 39, zones: ['example.org'],
+        name: 'hooks', line: 43, zones: ['example.org'],
         provider: { kind: 'exec', command: '/usr/local/bin/dns-hook --quiet', timeoutSeconds: 20 },
         nameservers: null, propagationTimeoutSeconds: 120,
       },

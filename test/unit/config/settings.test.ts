@@ -29,8 +29,8 @@ describe('parseSettings: [config]', () => {
       keyBitsRSA: 2048, curve: 'prime256v1', rsaTag: 'rsa2048', curveTag: 'prime256v1', actionTimeoutSeconds: 300, prepareWaitSeconds: 10,
       preflight: { enabled: false, resolver: null, port: 80 },
       acme: {
-        prod: { directory: 'https://acme-v02.api.letsencrypt.org/directory', contact: [], eab: null },
-        test: { directory: 'https://acme-staging-v02.api.letsencrypt.org/directory', contact: [], eab: null },
+        prod: { directory: 'https://acme-v02.api.letsencrypt.org/directory', contact: [], eab: null, ari: true, profile: null, budget: { enabled: 'auto', ordersPer3Hours: 300, certsPerDomainPerWeek: 50 } },
+        test: { directory: 'https://acme-staging-v02.api.letsencrypt.org/directory', contact: [], eab: null, ari: true, profile: null, budget: { enabled: 'auto', ordersPer3Hours: 300, certsPerDomainPerWeek: 50 } },
       },
       dns: [],
     });
@@ -122,7 +122,7 @@ describe('parseSettings: [config]', () => {
     const { settings, diagnostics } = parse('[DEFAULT]', 'curve = P-384', 'colour = red', '[config]', ...REQUIRED);
     assert.equal(settings.curve, 'secp384r1');
     assert.equal(diagnostics.length, 1);
-    assert.match(diagnostics[0]!, /^lematt\.conf:3: warning: unknown key "colour" in \[DEFAULT\]; known keys: reauthorizeDays, .*, eabHmacKeyFile, zones, .*, credentialsFile$/);
+    assert.match(diagnostics[0]!, /^lematt\.conf:3: warning: unknown key "colour" in \[DEFAULT\]; known keys: reauthorizeDays, .*, eabHmacKeyFile, ari, .*, zones, .*, credentialsFile$/);
   });
 
   it('requires [config], hinting at a case mismatch', () => {
@@ -142,14 +142,17 @@ describe('parseSettings: [config]', () => {
 });
 
 describe('parseSettings: [acme:prod] and [acme:test]', () => {
+  const defaults = { ari: true, profile: null, budget: { enabled: 'auto' as const, ordersPer3Hours: 300, certsPerDomainPerWeek: 50 } };
   const good: { desc: string; lines: string[]; want: Settings['acme']['test'] }[] = [
     { desc: 'https directory, contacts normalised to mailto:', lines: ['directory = https://ca.example/dir', 'contact = ops@example.com MAILTO:x@example.org'],
-      want: { directory: 'https://ca.example/dir', contact: ['mailto:ops@example.com', 'mailto:x@example.org'], eab: null } },
+      want: { directory: 'https://ca.example/dir', contact: ['mailto:ops@example.com', 'mailto:x@example.org'], eab: null, ...defaults } },
     ...['http://localhost:14000/dir', 'http://127.0.0.2/dir', 'http://[::1]:14000/dir'].map((url) => ({
-      desc: `plain http to loopback ${url}`, lines: [`directory = ${url}`], want: { directory: url, contact: [], eab: null },
+      desc: `plain http to loopback ${url}`, lines: [`directory = ${url}`], want: { directory: url, contact: [], eab: null, ...defaults },
     })),
     { desc: 'EAB with an inline key, padding dropped', lines: ['eabKid = kid-1', 'eabHmacKey = abc_-12=='],
-      want: { directory: 'https://acme-staging-v02.api.letsencrypt.org/directory', contact: [], eab: { kid: 'kid-1', hmacKey: 'abc_-12' } } },
+      want: { directory: 'https://acme-staging-v02.api.letsencrypt.org/directory', contact: [], eab: { kid: 'kid-1', hmacKey: 'abc_-12' }, ...defaults } },
+    { desc: 'ari off, a profile, a rate budget for an override', lines: ['ari = no', 'profile = shortlived', 'rateBudget = yes', 'ordersPer3Hours = 1000', 'certsPerDomainPerWeek = 500'],
+      want: { directory: 'https://acme-staging-v02.api.letsencrypt.org/directory', contact: [], eab: null, ari: false, profile: { name: 'shortlived', line: 6 }, budget: { enabled: true, ordersPer3Hours: 1000, certsPerDomainPerWeek: 500 } } },
   ];
   for (const { desc, lines, want } of good) {
     it(desc, () => {
@@ -175,7 +178,15 @@ describe('parseSettings: [acme:prod] and [acme:test]', () => {
     { desc: 'key without kid', lines: ['eabHmacKey = abc'], want: ['lematt.conf:5: error: eabHmacKey: needs eabKid in [acme:test]'] },
     { desc: 'key and key file', lines: ['eabKid = k', 'eabHmacKey = abc', 'eabHmacKeyFile = f'], want: ['lematt.conf:7: error: eabHmacKeyFile: set eabHmacKey or eabHmacKeyFile, not both (eabHmacKey is on line 6)'] },
     { desc: 'key not base64url', lines: ['eabKid = k', 'eabHmacKey = ab+/cd'], want: ['lematt.conf:6: error: eabHmacKey: not a base64url key (letters, digits, "-" and "_")'] },
-    { desc: 'unknown key', lines: ['email = a@example.com'], want: ['lematt.conf:5: warning: unknown key "email" in [acme:test]; known keys: directory, contact, eabKid, eabHmacKey, eabHmacKeyFile'] },
+    { desc: 'unknown key', lines: ['email = a@example.com'], want: ['lematt.conf:5: warning: unknown key "email" in [acme:test]; known keys: directory, contact, eabKid, eabHmacKey, eabHmacKeyFile, ari, profile, rateBudget, ordersPer3Hours, certsPerDomainPerWeek'] },
+    { desc: 'bad ari, profile and budget values', lines: ['ari = maybe', 'profile = short lived', 'rateBudget = sometimes', 'ordersPer3Hours = 0', 'certsPerDomainPerWeek = many'],
+      want: [
+        'lematt.conf:5: error: ari: must be yes or no, got "maybe"',
+        'lematt.conf:6: error: profile: "short lived" is not a profile name (letters, digits, ".", "_", "-")',
+        'lematt.conf:7: error: rateBudget: must be auto, yes or no, got "sometimes"',
+        'lematt.conf:8: error: ordersPer3Hours: must be a whole number from 1 to 1000000, got "0"',
+        'lematt.conf:9: error: certsPerDomainPerWeek: must be a whole number from 1 to 1000000, got "many"',
+      ] },
   ];
   for (const { desc, lines, want } of bad) {
     it(`diagnoses ${desc}`, () => assert.deepEqual(config('[acme:test]', ...lines).diagnostics, want));
