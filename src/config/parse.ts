@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type ActionsConfig, checkOverrideNames, parseActions } from './actions.ts';
 import { type Diagnostic, formatDiagnostic, hasErrors } from './diagnostics.ts';
 import { checkWildcardNames } from './dns.ts';
@@ -10,6 +11,11 @@ export interface Config {
   settings: Settings;
   domains: DomainLine[];
   actions: ActionsConfig;
+  /**
+   * A digest of lematt.conf and actions.conf as read: what a certificate's failure record was made
+   * under (a changed config clears it, see plan/backoff.ts).
+   */
+  digest: string;
 }
 
 /** One config file as read by load.ts. */
@@ -65,10 +71,14 @@ export function parseConfig(input: ConfigInput): ParsedConfig {
   const ordered = orderDiagnostics(diagnostics, [lemattConf.display, domains.display, actions.display]);
   const complete = settingsResult && domainLines && actionsConfig && !hasErrors(ordered);
   return {
-    config: complete ? { settings: settingsResult.settings, domains: domainLines, actions: actionsConfig } : null,
+    config: complete ? { settings: settingsResult.settings, domains: domainLines, actions: actionsConfig, digest: digestOf(lemattConf.text!, actions.text!) } : null,
     diagnostics: ordered,
     checks: settingsResult?.checks ?? [],
   };
+}
+
+function digestOf(lemattConf: string, actions: string): string {
+  return createHash('sha256').update(lemattConf).update('\0').update(actions).digest('base64url').slice(0, 16);
 }
 
 /**

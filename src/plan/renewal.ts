@@ -9,11 +9,27 @@ export interface RenewalPolicy {
   alwaysGenerateNewKeys: boolean;
 }
 
+/** The CA's renewal window for the certificate on disk (RFC 9773), with the moment chosen inside it. */
+export interface AriWindow {
+  start: Date;
+  end: Date;
+  /** The random moment inside the window this certificate renews at (kept while the window is unchanged). */
+  renewAt: Date;
+  explanationURL: string | null;
+}
+
 /** The decision for one certificate; a plain, serialisable value. */
 export interface Decision {
   action: 'issue' | 'renew' | 'skip';
   reason: string;
   notAfter: Date | null;
+  /**
+   * When the certificate is (for issue/renew) or becomes (for skip) due, by the rule that fires
+   * first; null when nothing on disk dates it (missing or unreadable files).
+   */
+  renewAt: Date | null;
+  /** Which rule set the timing: the CA's window (`ari`), lematt's settings, or the lifetime rules. */
+  basis: 'files' | 'ari' | 'lematt' | 'lifetime' | 'expiry';
   /** A new key must be generated (else the existing key is reused). */
   newKey: boolean;
   /** A new CSR must be made (else the existing one is submitted). */
@@ -24,7 +40,7 @@ export interface Decision {
 const DAY = 86_400_000;
 
 function days(ms: number): string {
-  return `${Math.round((ms / DAY) * 10) / 10}d`;
+  return ms >= DAY || ms <= -DAY ? `${Math.round((ms / DAY) * 10) / 10}d` : `${Math.round((ms / 3_600_000) * 10) / 10}h`;
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {
@@ -35,7 +51,7 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
 function keyPlan(want: readonly string[], obs: Observed, policy: RenewalPolicy): { newKey: boolean; newCsr: boolean; why: string | null } {
   const k = obs.key;
   if (k.state === 'missing') return { newKey: true, newCsr: true, why: null };
-  if (k.state === 'unreadable') return { newKey: true, newCsr: true, why: `key unreadable (${k.error}); a new key replaces it` };
+  if (k.state === 'unreadable') return { newKey: true, newCsr: true, why: `key unreadable (${k.error})` };
   if (!k.matchesSpec) return { newKey: true, newCsr: true, why: `key is ${k.description}, not what lematt.conf asks for` };
   if (policy.alwaysGenerateNewKeys) return { newKey: true, newCsr: true, why: null };
   const c = obs.csr;
@@ -44,72 +60,111 @@ function keyPlan(want: readonly string[], obs: Observed, policy: RenewalPolicy):
   return { newKey: false, newCsr, why: null };
 }
 
+/** A moment at which one rule makes a certificate due, and the reason it gives then. */
+interface Moment {
+  at: number;
+  basis: Decision['basis'];
+  reason: (remaining: number, now: number) => string;
+  warning?: string;
+}
+
+/** The fraction of a lifetime left at which a certificate renews without ARI (half under 10 days). */
+export function lifetimeShare(lifetimeMs: number): number {
+  return lifetimeMs < 10 * DAY ? 1 / 2 : 1 / 3;
+}
+
 /**
- * Decides whether one certificate is issued, renewed or left alone. Pure: `now` is passed in.
+ * The moments at which the timing rules make a valid certificate due. The expiry and the
+ * emergency floor (a twentieth of the lifetime left) always count. With an ARI window for this
+ * certificate, the CA's window decides; without one (ARI off, not offered or not answered yet),
+ * lematt's rules (`generateNewCertsAfterDays`, else `reauthorizeDays` with its first-third guard)
+ * and the lifetime rule (a third of the lifetime left, half under 10 days) do.
+ */
+function timingMoments(start: number, end: number, policy: RenewalPolicy, ari: AriWindow | null): Moment[] {
+  const life = end - start;
+  const moments: Moment[] = [
+    { at: end, basis: 'expiry', reason: () => `expires ${new Date(end).toISOString()}` },
+    { at: end - life / 20, basis: 'lifetime', reason: (r) => `${days(r)} left, under a twentieth of its ${days(life)} lifetime` },
+  ];
+  if (ari) {
+    const endedAt = ari.end.getTime();
+    const why = ari.explanationURL ? `; see ${ari.explanationURL}` : '';
+    moments.push({
+      at: Math.min(ari.renewAt.getTime(), endedAt),
+      basis: 'ari',
+      reason: (r, t) =>
+        endedAt <= t
+          ? `the CA's renewal window ended ${ari.end.toISOString()}${why}`
+          : `in the CA's renewal window ${ari.start.toISOString()} – ${ari.end.toISOString()}${why}`,
+    });
+    return moments;
+  }
+  const n = policy.generateNewCertsAfterDays;
+  if (n > 0) {
+    moments.push({ at: start + n * DAY, basis: 'lematt', reason: () => `older than generateNewCertsAfterDays (${n}d)` });
+  } else if (policy.reauthorizeDays > 0) {
+    const window = policy.reauthorizeDays * DAY;
+    const guarded = end - window < start + life / 3;
+    moments.push({
+      at: Math.max(end - window, start + life / 3),
+      basis: 'lematt',
+      reason: (r) => (guarded ? `${days(r)} left; a third of its life has passed (reauthorizeDays ${policy.reauthorizeDays}d is longer than two thirds of it)` : `${days(r)} left, inside reauthorizeDays (${policy.reauthorizeDays}d)`),
+      warning: guarded
+        ? `reauthorizeDays (${policy.reauthorizeDays}d) is larger than two thirds of this certificate's lifetime (${days(life)}); ` +
+          'renewing once a third of its life has passed instead of on every run'
+        : undefined,
+    });
+  }
+  const share = lifetimeShare(life);
+  moments.push({ at: end - life * share, basis: 'lifetime', reason: (r) => `${days(r)} left, ${share === 0.5 ? 'half' : 'a third'} of its ${days(life)} lifetime` });
+  return moments;
+}
+
+/**
+ * Decides whether one certificate is issued, renewed or left alone, and when it will be due.
+ * Pure: `now` and the CA's window are passed in.
  *
- * Renews when the certificate is missing, unreadable, expired, for other names than the line,
- * not for the key beside it, inside `reauthorizeDays` of its end, or (when
- * `generateNewCertsAfterDays` is set, which replaces the window as in lematt) older than that
- * many days counted from its own notBefore. A window that reaches into the first third of a
- * certificate's life (one larger than short-lived certificates) does not renew it there: it warns
- * instead, so short lifetimes cannot cause a renewal on every run. When neither rule can fire
- * before expiry, it renews once a third of the lifetime is left.
+ * First the files: a missing or unreadable certificate, a key that is unreadable or not what
+ * the config asks for, other names than the line, or a certificate for another key make it due
+ * now. Then the timing rules of {@link timingMoments}: the earliest moment decides, and the
+ * certificate is due once it has passed.
  *
  * `want` holds the line's identifiers, lowercased and deduplicated.
  */
-export function decideRenewal(want: readonly string[], obs: Observed, policy: RenewalPolicy, now: Date): Decision {
+export function decideRenewal(want: readonly string[], obs: Observed, policy: RenewalPolicy, now: Date, ari: AriWindow | null = null): Decision {
   const keys = keyPlan(want, obs, policy);
-  const warnings: string[] = [];
-  const renew = (reason: string): Decision => ({
-    action: 'renew',
-    reason: keys.why ? `${reason}; ${keys.why}` : reason,
-    notAfter: obs.cert.state === 'ok' ? obs.cert.notAfter : null,
-    newKey: keys.newKey,
-    newCsr: keys.newCsr,
-    warnings,
-  });
+  const base = { newKey: keys.newKey, newCsr: keys.newCsr, warnings: [] as string[] };
   const cert = obs.cert;
-  if (cert.state === 'missing') {
-    return { action: 'issue', reason: keys.why ?? 'no certificate yet', notAfter: null, newKey: keys.newKey, newCsr: keys.newCsr, warnings };
-  }
-  if (cert.state === 'unreadable') return { ...renew(`certificate unreadable (${cert.error})`), notAfter: null };
-  if (keys.why) return renew(keys.why.replace(/; a new key replaces it$/, ''));
+  const notAfter = cert.state === 'ok' ? cert.notAfter : null;
+  const due = (action: 'issue' | 'renew', reason: string): Decision => ({ action, reason, notAfter, renewAt: now, basis: 'files', ...base });
+  if (cert.state === 'missing') return due('issue', keys.why ?? 'no certificate yet');
+  if (cert.state === 'unreadable') return due('renew', `certificate unreadable (${cert.error})${keys.why ? `; ${keys.why}` : ''}`);
+  if (keys.why) return due('renew', `${keys.why}; a new key replaces it`);
   if (!sameNames(cert.names, want)) {
     const added = want.filter((n) => !cert.names.includes(n));
     const removed = cert.names.filter((n) => !want.includes(n));
-    return renew(`names changed (${[...added.map((n) => `+${n}`), ...removed.map((n) => `-${n}`)].join(' ')})`);
+    return due('renew', `names changed (${[...added.map((n) => `+${n}`), ...removed.map((n) => `-${n}`)].join(' ')})`);
   }
-  if (obs.key.state === 'ok' && cert.spkiSha256 !== obs.key.spkiSha256) return renew('certificate does not belong to the key beside it');
+  if (obs.key.state === 'ok' && cert.spkiSha256 !== obs.key.spkiSha256) return due('renew', 'certificate does not belong to the key beside it');
 
   const t = now.getTime();
-  const start = cert.notBefore.getTime();
-  const end = cert.notAfter.getTime();
-  const lifetime = end - start;
-  const remaining = end - t;
-  const age = t - start;
-  if (remaining <= 0) return renew(`expired ${cert.notAfter.toISOString()}`);
-
-  const n = policy.generateNewCertsAfterDays;
-  if (n > 0) {
-    if (age > n * DAY) return renew(`older than generateNewCertsAfterDays (${n}d; issued ${days(age)} ago)`);
-    if (n * DAY < lifetime) return skip(`${days(remaining)} left; renews at ${n}d of age`);
-  } else {
-    const window = policy.reauthorizeDays * DAY;
-    if (remaining < window) {
-      if (age >= lifetime / 3) return renew(`${days(remaining)} left, inside reauthorizeDays (${policy.reauthorizeDays}d)`);
-      warnings.push(
-        `reauthorizeDays (${policy.reauthorizeDays}d) is larger than two thirds of this certificate's lifetime (${days(lifetime)}); ` +
-          'renewing once a third of its life has passed instead of on every run',
-      );
-      return skip(`${days(remaining)} left; in its first third of life`);
-    }
-    if (window > 0 || remaining > lifetime / 3) return skip(`${days(remaining)} left; renews inside ${policy.reauthorizeDays}d`);
-  }
-  // Neither rule can fire before expiry (e.g. a 6-day certificate and generateNewCertsAfterDays 7).
-  if (remaining < lifetime / 3) return renew(`${days(remaining)} left, a third of its ${days(lifetime)} lifetime`);
-  return skip(`${days(remaining)} left; renews when a third of its ${days(lifetime)} lifetime is left`);
-
-  function skip(reason: string): Decision {
-    return { action: 'skip', reason, notAfter: cert.state === 'ok' ? cert.notAfter : null, newKey: false, newCsr: false, warnings };
-  }
+  const moments = timingMoments(cert.notBefore.getTime(), cert.notAfter.getTime(), policy, ari);
+  const first = moments.reduce((a, b) => (b.at < a.at ? b : a));
+  const warnings = moments.flatMap((m) => (m.warning ? [m.warning] : []));
+  const remaining = cert.notAfter.getTime() - t;
+  const renewAt = new Date(first.at);
+  if (remaining <= 0) return { ...base, action: 'renew', reason: `expired ${cert.notAfter.toISOString()}`, notAfter, renewAt, basis: 'expiry', warnings };
+  if (first.at <= t) return { ...base, action: 'renew', reason: first.reason(remaining, t), notAfter, renewAt, basis: first.basis, warnings, newKey: keys.newKey, newCsr: keys.newCsr };
+  const by = first.basis === 'ari' ? "the CA's renewal window" : first.basis === 'lematt' ? 'lematt.conf' : 'its lifetime';
+  return {
+    ...base,
+    action: 'skip',
+    reason: `${days(remaining)} left; renews ${renewAt.toISOString()} (${by})`,
+    notAfter,
+    renewAt,
+    basis: first.basis,
+    warnings,
+    newKey: false,
+    newCsr: false,
+  };
 }
