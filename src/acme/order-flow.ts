@@ -2,10 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type acme from 'acme-client';
 import { AcmeProblemError, AcmeTimeoutError } from './errors.ts';
 import type { Proof, Solver } from '../challenge/solver.ts';
-import type { IssueRequest } from './types.ts';
-
-/** Runs one ACME request with the session's retry policy and typed errors. */
-export type Step = <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+import type { IssueRequest, Step } from './types.ts';
 
 type Order = acme.Order;
 type Authorization = acme.Authorization;

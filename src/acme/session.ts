@@ -3,30 +3,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import acme from 'acme-client';
 import type { AxiosError, AxiosResponse } from 'axios';
 import { AcmeNetworkError, AcmeProblemError, AcmeTimeoutError, parseRetryAfter } from './errors.ts';
-import { pollOrder, validate, type Step } from './order-flow.ts';
-import type { IssueRequest } from './types.ts';
+import { pollOrder, validate } from './order-flow.ts';
+import type { AcmeOptions, AcmeSession, IssueRequest, Issued, Step } from './types.ts';
 
-/** How to reach one CA as one account. */
-export interface AcmeOptions {
-  directoryUrl: string;
-  /** PEM of the account key (RSA or EC). Never logged. */
-  accountKeyPem: string;
-  contact: string[];
-  eab: { kid: string; hmacKey: string } | null;
-  /** Per HTTP request. */
-  requestTimeoutMs: number;
-  /** Per order, from creation to certificate. */
-  orderTimeoutMs: number;
-  /** Longest Retry-After worth waiting for inside a run; longer ones fail the step. */
-  maxRetryWaitMs: number;
-  log: (message: string) => void;
-}
-
-/** An account session with a CA. */
-export interface AcmeSession {
-  /** Orders, validates, finalizes; returns the PEM chain as the CA sent it (leaf first). */
-  issue(req: IssueRequest): Promise<string>;
-}
+export type { AcmeOptions, AcmeSession, IssueRequest, Issued } from './types.ts';
 
 interface Problem { type: string; detail: string; status: number; retryAfter: Date | null; identifier: string | null }
 const lastProblem = new AsyncLocalStorage<{ problem: Problem | null }>();
@@ -138,19 +118,41 @@ function createSession(client: acme.Client, opts: AcmeOptions, step: Step): Acme
       throw err;
     }));
 
+  /** newOrder with `replaces` and `profile` when asked; a rejection about `replaces` is tried once more without it. */
+  async function newOrder(req: IssueRequest): Promise<{ order: acme.Order; replaced: string | null }> {
+    const base = { identifiers: req.identifiers.map((value) => ({ type: 'dns', value })), ...(req.profile ? { profile: req.profile } : {}) };
+    if (req.replaces) {
+      try {
+        return { order: await step('new order', () => client.createOrder({ ...base, replaces: req.replaces } as Parameters<acme.Client['createOrder']>[0])), replaced: req.replaces };
+      } catch (err) {
+        if (!rejectsReplaces(err)) throw err;
+        req.log?.(`the CA refused replaces=${req.replaces} (${(err as Error).message}); ordering without it`);
+      }
+    }
+    return { order: await step('new order', () => client.createOrder(base as Parameters<acme.Client['createOrder']>[0])), replaced: null };
+  }
+
   return {
     async issue(req) {
       await ensureAccount();
       const deadline = Date.now() + opts.orderTimeoutMs;
-      let order = await step('new order', () =>
-        client.createOrder({ identifiers: req.identifiers.map((value) => ({ type: 'dns', value })) }),
-      );
+      let { order, replaced } = await newOrder(req);
       if (order.status === 'pending') await validate(client, order, req, step, deadline);
       if (order.status === 'pending' || order.status === 'ready') {
         order = await step('finalize', () => client.finalizeOrder(order, req.csrPem));
       }
       order = await pollOrder(client, order, step, deadline);
-      return step('download certificate', () => client.getCertificate(order));
+      return { chain: await step('download certificate', () => client.getCertificate(order)), replaced };
     },
   };
+}
+
+/**
+ * A refusal of the `replaces` field (RFC 9773 §5): `alreadyReplaced`, or a 400/403/409 whose
+ * detail names it (CAs differ in the type they use).
+ */
+export function rejectsReplaces(err: unknown): boolean {
+  if (!(err instanceof AcmeProblemError)) return false;
+  if (err.shortType === 'alreadyReplaced') return true;
+  return [400, 403, 409].includes(err.status) && /replace/i.test(err.detail);
 }

@@ -1,12 +1,32 @@
 /**
- * The adapter's request types, apart from the code that runs them: session.ts and order-flow.ts
- * both take an IssueRequest, and neither must import the other to know its shape.
+ * The adapter's contract, apart from the code that runs it: what callers give it and get back.
+ * session.ts and order-flow.ts both take an IssueRequest, and neither imports the other for it.
  */
 import type { Solver } from '../challenge/solver.ts';
+
+/** How to reach one CA as one account. */
+export interface AcmeOptions {
+  directoryUrl: string;
+  /** PEM of the account key (RSA or EC). Never logged. */
+  accountKeyPem: string;
+  contact: string[];
+  eab: { kid: string; hmacKey: string } | null;
+  /** Per HTTP request. */
+  requestTimeoutMs: number;
+  /** Per order, from creation to certificate. */
+  orderTimeoutMs: number;
+  /** Longest Retry-After worth waiting for inside a run; longer ones fail the step. */
+  maxRetryWaitMs: number;
+  log: (message: string) => void;
+}
 
 /** One certificate request. */
 export interface IssueRequest {
   identifiers: string[];
+  /** ARI CertID of the certificate this order renews (RFC 9773 §5), when it was issued through the same directory and account. */
+  replaces?: string;
+  /** Certificate profile for newOrder, from `profile` in `[acme:*]`. */
+  profile?: string;
   csrPem: string;
   /** Proves control; per identifier it may hand over to another (`solverFor`: dns-01 under a `[dns:*]` zone). */
   solver: Solver;
@@ -15,3 +35,20 @@ export interface IssueRequest {
   /** Where problems that do not fail the request go (a failed cleanup). */
   log?: (message: string) => void;
 }
+
+/** An account session with a CA. */
+export interface AcmeSession {
+  /** Orders, validates, finalizes; returns the PEM chain as the CA sent it (leaf first). */
+  issue(req: IssueRequest): Promise<Issued>;
+}
+
+/** What an issuance returns. */
+export interface Issued {
+  /** The PEM chain as the CA sent it (leaf first). */
+  chain: string;
+  /** The CertID the order named in `replaces`; null when it named none or the CA refused it. */
+  replaced: string | null;
+}
+
+/** Runs one ACME request with the session's retry policy and typed errors. */
+export type Step = <T>(what: string, fn: () => Promise<T>) => Promise<T>;

@@ -1,18 +1,10 @@
-import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.ts';
+export { ConfigError } from '../config/diagnostics.ts';
 
 /** Bad flags or arguments: exit 2, one line, no stack. */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
-  }
-}
-
-/** Config problems found before anything ran: every diagnostic is printed, exit 2. */
-export class ConfigError extends Error {
-  constructor(readonly diagnostics: Diagnostic[]) {
-    super(diagnostics.map(formatDiagnostic).join('\n'));
-    this.name = 'ConfigError';
   }
 }
 

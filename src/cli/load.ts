@@ -56,3 +56,15 @@ export function listenAddresses(listen: readonly string[] | undefined): ListenAd
     throw new UsageError((err as Error).message);
   }
 }
+
+/**
+ * `--only` names, lowercased; each must be on some line of domains (else a usage error: a typo
+ * would otherwise select nothing and report success).
+ */
+export function onlyNames(config: Config, only: readonly string[] | undefined): string[] {
+  const names = (only ?? []).map((n) => n.toLowerCase());
+  const known = new Set(config.domains.flatMap((l) => l.names.map((n) => n.toLowerCase())));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length) throw new UsageError(`--only ${unknown.join(', ')}: no line of ${config.settings.domainsFile} holds ${unknown.length === 1 ? 'this name' : 'these names'}`);
+  return names;
+}

@@ -20,6 +20,7 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError('(see certfleet --help)');
 
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
   const modeOptions = (cmd: Command) =>
     cmd
       .addOption(new Option('--test', "use Let's Encrypt staging and the test/ tree").conflicts('prod'))
@@ -32,6 +33,9 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--directory <url>', 'ACME directory URL (overrides lematt.conf and the mode default)')
     .option('--json', 'print a machine-readable summary on stdout')
     .option('--dry-run', 'show what would be requested and run, without requesting, writing or running anything')
+    .option('--only <name>', 'look only at the lines holding this name (repeatable)', collect)
+    .option('--force', 'renew the selected lines now, whatever the rules say (not before a rateLimited Retry-After)')
+    .option('--retry', 'order even when a failing certificate\'s back-off has not ended (not before a rateLimited Retry-After)')
     .action(async (flags) => {
       const { runCommand } = await import('./commands/run.ts');
       result.code = await runCommand(flags, io);
@@ -39,6 +43,7 @@ export function buildProgram(io: Io, result: { code: number }): Command {
 
   modeOptions(program.command('plan').description('show what a run would do, without doing it'))
     .option('--at <iso-date>', 'decide as if it were this moment')
+    .option('--only <name>', 'show only the lines holding this name (repeatable)', collect)
     .option('--json', 'print the plan as JSON')
     .action(async (flags) => {
       const { planCommand } = await import('./commands/plan.ts');
@@ -54,7 +59,6 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       result.code = await initCommand(flags, io);
     });
 
-  const collect = (value: string, previous: string[] = []) => [...previous, value];
   program
     .command('forward')
     .description('redirect /.well-known/acme-challenge/ requests to the central host (run on remote hosts, e.g. as a prepare command)')

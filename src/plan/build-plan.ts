@@ -4,6 +4,8 @@ import type { Settings } from '../config/settings.ts';
 import type { KeySpec } from '../crypto/keys.ts';
 import { identifiers, type CertPaths, type KeyType, type Mode, type NamingOptions } from '../store/layout.ts';
 import { groupBySection } from './deployments.ts';
+import type { CertRecord } from '../store/cert-state.ts';
+import { ariWindowFor } from './ari-schedule.ts';
 import { decideRenewal, type Decision, type Observed } from './renewal.ts';
 
 /** One (domains line, key type) certificate and what to do about it. A plain value. */
@@ -16,7 +18,29 @@ export interface PlanItem {
   keyType: KeyType;
   paths: CertPaths;
   decision: Decision;
+  /** The certificate on disk, when readable: what renewal timing and the rate budget look at. */
+  cert: { notBefore: Date; notAfter: Date; names: string[]; /** ARI CertID; null without an AKI. */ certId: string | null } | null;
+  /** The CA's last renewalInfo answer for that very certificate, when ARI is on. */
+  ari: AriView | null;
+  /** What keeps a due item from ordering now (failure back-off, rate budget); null: nothing. */
+  hold: Hold | null;
 }
+
+/** The CA's window as plan and the run show it. */
+export interface AriView {
+  start: Date | null;
+  end: Date | null;
+  renewAt: Date | null;
+  explanationURL: string | null;
+  nextPoll: Date;
+  /** The last poll's failure, if it failed (the last window still holds). */
+  error: string | null;
+}
+
+/** Why a due item waits: its back-off after failures, or its slot in the CA's rate limits. */
+export type Hold =
+  | { kind: 'backoff'; until: Date; failures: number; lastError: string; rateLimited: boolean }
+  | { kind: 'deferred'; until: Date };
 
 /** Naming inputs of a mode from the settings. */
 export function namingFor(settings: Settings, mode: Mode): NamingOptions {
@@ -33,10 +57,25 @@ export function planTargets(domains: readonly DomainLine[]): { line: DomainLine;
   return domains.flatMap((line) => (['rsa', 'ec'] as const).map((keyType) => ({ line, keyType })));
 }
 
-/** Decides one item. Pure: observations and `now` are passed in. */
-export function planItem(line: DomainLine, keyType: KeyType, paths: CertPaths, obs: Observed, settings: Settings, now: Date): PlanItem {
+/** The key of an item's record in the state store: its certificate file's name. */
+export function stateKey(paths: CertPaths): string {
+  return paths.cert.slice(paths.cert.lastIndexOf('/') + 1);
+}
+
+/**
+ * Decides one item. Pure: observations, its durable record and `now` are passed in. With `ari`
+ * on, a window the CA gave for the certificate on disk takes over its timing; `force` makes it due.
+ */
+export function planItem(line: DomainLine, keyType: KeyType, paths: CertPaths, obs: Observed, settings: Settings, now: Date, record: CertRecord = {}, ari = false, force = false): PlanItem {
   const ids = identifiers(line.names);
-  return { line: line.line, names: line.names, identifiers: ids, keyType, paths, decision: decideRenewal(ids, obs, settings, now) };
+  const cert = obs.cert.state === 'ok' ? { notBefore: obs.cert.notBefore, notAfter: obs.cert.notAfter, names: obs.cert.names, certId: obs.cert.certId } : null;
+  const certId = cert?.certId ?? null;
+  const window = ari ? ariWindowFor(record.ari, certId) : null;
+  const r = ari && certId && record.ari?.certId === certId ? record.ari : null;
+  const view: AriView | null = r
+    ? { start: window?.start ?? null, end: window?.end ?? null, renewAt: window?.renewAt ?? null, explanationURL: window?.explanationURL ?? null, nextPoll: new Date(r.nextPoll), error: r.error }
+    : null;
+  return { line: line.line, names: line.names, identifiers: ids, keyType, paths, decision: decideRenewal(ids, obs, settings, now, window, force), cert, ari: view, hold: null };
 }
 
 /** The serialisable view `plan --json` prints, one object per item. */
@@ -52,8 +91,23 @@ export function planJson(items: readonly PlanItem[], actions?: ActionsConfig): o
     cert: i.paths.cert,
     key: i.paths.key,
     warnings: i.decision.warnings,
+    ...timingJson(i),
     ...(actions ? { sections: sectionsFor(actions, i) } : {}),
   }));
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** When an item renews and what holds it: the part of `plan --json` and `run --json` about timing. */
+export function timingJson(i: PlanItem): object {
+  const hold = i.hold;
+  return {
+    renewAt: iso(hold ? hold.until : i.decision.renewAt),
+    basis: i.decision.basis,
+    ari: i.ari ? { start: iso(i.ari.start), end: iso(i.ari.end), explanationURL: i.ari.explanationURL, nextPoll: iso(i.ari.nextPoll), error: i.ari.error } : null,
+    backoff: hold?.kind === 'backoff' ? { until: iso(hold.until), failures: hold.failures, lastError: hold.lastError, rateLimited: hold.rateLimited } : null,
+    deferred: hold?.kind === 'deferred' ? iso(hold.until) : null,
+  };
 }
 
 /** The actions.conf sections whose commands run when this certificate changes ([every] included). */

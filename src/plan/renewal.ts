@@ -29,7 +29,7 @@ export interface Decision {
    */
   renewAt: Date | null;
   /** Which rule set the timing: the CA's window (`ari`), lematt's settings, or the lifetime rules. */
-  basis: 'files' | 'ari' | 'lematt' | 'lifetime' | 'expiry';
+  basis: 'files' | 'ari' | 'lematt' | 'lifetime' | 'expiry' | 'forced';
   /** A new key must be generated (else the existing key is reused). */
   newKey: boolean;
   /** A new CSR must be made (else the existing one is submitted). */
@@ -129,9 +129,10 @@ function timingMoments(start: number, end: number, policy: RenewalPolicy, ari: A
  * now. Then the timing rules of {@link timingMoments}: the earliest moment decides, and the
  * certificate is due once it has passed.
  *
- * `want` holds the line's identifiers, lowercased and deduplicated.
+ * `want` holds the line's identifiers, lowercased and deduplicated. `force` (`--force`) renews a
+ * certificate that is not due.
  */
-export function decideRenewal(want: readonly string[], obs: Observed, policy: RenewalPolicy, now: Date, ari: AriWindow | null = null): Decision {
+export function decideRenewal(want: readonly string[], obs: Observed, policy: RenewalPolicy, now: Date, ari: AriWindow | null = null, force = false): Decision {
   const keys = keyPlan(want, obs, policy);
   const base = { newKey: keys.newKey, newCsr: keys.newCsr, warnings: [] as string[] };
   const cert = obs.cert;
@@ -154,7 +155,8 @@ export function decideRenewal(want: readonly string[], obs: Observed, policy: Re
   const remaining = cert.notAfter.getTime() - t;
   const renewAt = new Date(first.at);
   if (remaining <= 0) return { ...base, action: 'renew', reason: `expired ${cert.notAfter.toISOString()}`, notAfter, renewAt, basis: 'expiry', warnings };
-  if (first.at <= t) return { ...base, action: 'renew', reason: first.reason(remaining, t), notAfter, renewAt, basis: first.basis, warnings, newKey: keys.newKey, newCsr: keys.newCsr };
+  if (first.at <= t) return { ...base, action: 'renew', reason: first.reason(remaining, t), notAfter, renewAt, basis: first.basis, warnings };
+  if (force) return { ...base, action: 'renew', reason: `forced (--force); ${days(remaining)} left`, notAfter, renewAt: now, basis: 'forced', warnings };
   const by = first.basis === 'ari' ? "the CA's renewal window" : first.basis === 'lematt' ? 'lematt.conf' : 'its lifetime';
   return {
     ...base,

@@ -1,10 +1,11 @@
 import type { SectionReport } from '../actions/deploy.ts';
-import type { PlanItem } from '../plan/build-plan.ts';
+import { timingJson, type PlanItem } from '../plan/build-plan.ts';
 
 /** The outcome of one item of a run. */
 export interface ItemResult {
   item: PlanItem;
-  status: 'issued' | 'renewed' | 'unchanged' | 'failed';
+  /** `waiting`: due, held by its failure back-off; `deferred`: due, held by the CA's rate limits. */
+  status: 'issued' | 'renewed' | 'unchanged' | 'failed' | 'waiting' | 'deferred';
   notAfter: Date | null;
   error: string | null;
   /** The ACME problem type (`rateLimited`, `connection`, …) or error class of a failure. */
@@ -16,6 +17,8 @@ export interface ItemResult {
 export interface RunSummary {
   mode: 'prod' | 'test';
   directory: string;
+  /** When the run decided (what "expires soon" is measured from). */
+  at: Date;
   results: ItemResult[];
   /** The deployments run (actions.conf sections), new and retried. */
   deployments: SectionReport[];
@@ -23,19 +26,30 @@ export interface RunSummary {
 
 /** Counts per status. */
 export function counts(results: readonly ItemResult[]): Record<ItemResult['status'], number> {
-  const c = { issued: 0, renewed: 0, unchanged: 0, failed: 0 };
+  const c = { issued: 0, renewed: 0, unchanged: 0, failed: 0, waiting: 0, deferred: 0 };
   for (const r of results) c[r.status]++;
   return c;
 }
 
-/** True when the run changed something or something failed: what `--cron` reports. */
-export function noteworthy(s: RunSummary): boolean {
-  return s.deployments.length > 0 || s.results.some((r) => r.status !== 'unchanged' || r.warnings.length > 0);
+const ATTEMPTED: readonly ItemResult['status'][] = ['issued', 'renewed', 'failed'];
+const SOON_MS = 7 * 86_400_000;
+
+/** Certificates left as they are that end within 7 days: named on every run, `--cron` included. */
+export function expiringSoon(s: RunSummary): ItemResult[] {
+  return s.results.filter((r) => !['issued', 'renewed'].includes(r.status) && r.notAfter && r.notAfter.getTime() - s.at.getTime() < SOON_MS);
 }
 
-/** True when a certificate or a deployment failed: the run exits 1. */
+/** True when the run tried something, deployed, or a certificate expires soon: what `--cron` reports. */
+export function noteworthy(s: RunSummary): boolean {
+  return s.deployments.length > 0 || s.results.some((r) => ATTEMPTED.includes(r.status)) || expiringSoon(s).length > 0;
+}
+
+/**
+ * True when a certificate or a deployment failed, or a certificate is still failing (held by its
+ * back-off): the run exits 1, so a systemd unit shows failed until it recovers.
+ */
 export function failed(s: RunSummary): boolean {
-  return s.results.some((r) => r.status === 'failed') || s.deployments.some((d) => !d.ok);
+  return s.results.some((r) => r.status === 'failed' || r.status === 'waiting') || s.deployments.some((d) => !d.ok);
 }
 
 /** Machine-readable summary (stable keys; dates as ISO strings). */
@@ -57,6 +71,7 @@ export function summaryJson(s: RunSummary): string {
         error: r.error,
         errorType: r.errorType,
         warnings: r.warnings,
+        ...timingJson(r.item),
       })),
       deployments: s.deployments.map((d) => ({
         section: d.section,
@@ -81,14 +96,24 @@ export function summaryJson(s: RunSummary): string {
   );
 }
 
-/** Human summary: one line per certificate that changed or failed, then the counts. */
-export function summaryText(s: RunSummary): string {
+function holdText(r: ItemResult): string {
+  const h = r.item.hold;
+  if (!h) return '';
+  return h.kind === 'backoff' ? `: failing (${h.failures}x, last: ${h.lastError}); next try ${h.until.toISOString()}` : `: due; its slot under the CA's rate limits comes ${h.until.toISOString()}`;
+}
+
+/**
+ * Human summary: one line per certificate that changed, failed or waits (under `--cron` only
+ * the attempts), a line per certificate that expires within 7 days, then the counts.
+ */
+export function summaryText(s: RunSummary, opts: { cron?: boolean } = {}): string {
   const lines: string[] = [];
   for (const r of s.results) {
-    if (r.status === 'unchanged') continue;
+    if (r.status === 'unchanged' || (opts.cron && !ATTEMPTED.includes(r.status))) continue;
     const what = `${r.status.padEnd(8)} ${r.item.keyType.padEnd(3)} ${r.item.identifiers.join(' ')}`;
-    lines.push(r.status === 'failed' ? `${what}: ${r.error}` : `${what} (until ${r.notAfter?.toISOString()})`);
+    lines.push(r.status === 'failed' ? `${what}: ${r.error}` : r.item.hold ? `${what}${holdText(r)}` : `${what} (until ${r.notAfter?.toISOString()})`);
   }
+  for (const r of expiringSoon(s)) lines.push(`EXPIRES  ${r.item.keyType.padEnd(3)} ${r.item.identifiers.join(' ')} on ${r.notAfter!.toISOString()}`);
   for (const d of s.deployments) {
     const bad = d.commands.find((c) => c.status === 'failed');
     lines.push(
@@ -98,6 +123,7 @@ export function summaryText(s: RunSummary): string {
     );
   }
   const c = counts(s.results);
-  lines.push(`${c.issued} issued, ${c.renewed} renewed, ${c.unchanged} unchanged, ${c.failed} failed`);
+  const held = [c.waiting ? `, ${c.waiting} waiting` : '', c.deferred ? `, ${c.deferred} deferred` : ''].join('');
+  lines.push(`${c.issued} issued, ${c.renewed} renewed, ${c.unchanged} unchanged, ${c.failed} failed${held}`);
   return lines.join('\n') + '\n';
 }

@@ -6,7 +6,8 @@ import type { Config } from '../config/load.ts';
 import { namingFor, planJson } from '../plan/build-plan.ts';
 import { FactsCache } from '../store/facts-cache.ts';
 import { modeDirs, type Mode } from '../store/layout.ts';
-import { loadPlan } from './load-plan.ts';
+import { CertStateStore } from '../store/cert-state.ts';
+import { loadPlan, type Selection } from './load-plan.ts';
 
 /**
  * What `run --dry-run` prints: everything a run would do up to, not including, ACME requests
@@ -14,10 +15,11 @@ import { loadPlan } from './load-plan.ts';
  * section's commands as they would run (for the due certificates, assuming they succeed, plus
  * deployments owed from earlier runs). Reads only: no lock, no key generation, no writes.
  */
-export async function dryRun(config: Config, mode: Mode, now: Date): Promise<{ text: string; json: object }> {
+export async function dryRun(config: Config, mode: Mode, now: Date, selection?: Selection): Promise<{ text: string; json: object }> {
   const { settings, actions } = config;
   const dirs = modeDirs(namingFor(settings, mode));
-  const items = await loadPlan(config, mode, now, await FactsCache.load(FactsCache.fileIn(dirs.state)));
+  const state = await CertStateStore.load(CertStateStore.fileIn(dirs.state));
+  const items = await loadPlan(config, mode, now, await FactsCache.load(FactsCache.fileIn(dirs.state)), state, selection);
   const due = items.filter((i) => i.decision.action !== 'skip');
   const owed = (await DeployState.load(dirs.state)).pending();
   const changed = due.map((i) => ({ names: i.names, keyType: i.keyType, certPath: i.paths.cert, keyPath: i.paths.key }));

@@ -1,20 +1,19 @@
 import { FactsCache } from '../store/facts-cache.ts';
 import type { Config } from '../config/load.ts';
-import { dropDirSolver } from '../challenge/http01.ts';
-import { keySpecFor, type PlanItem } from '../plan/build-plan.ts';
+import { keySpecFor, stateKey, type PlanItem } from '../plan/build-plan.ts';
 import type { Logger } from '../report/logger.ts';
 import type { ItemResult, RunSummary } from '../report/summary.ts';
 import { sweepTemps } from '../store/atomic.ts';
+import { CertStateStore } from '../store/cert-state.ts';
 import { modeDirs, type Mode } from '../store/layout.ts';
 import { acquireRunLock } from '../store/lock.ts';
 import { recoverPublishes } from '../store/publish.ts';
 import { observeKeyAndCert } from '../store/observe.ts';
 import { DeployState } from '../actions/deploy-state.ts';
 import { deployPending, recordChanged, type DeployContext } from './deploy-step.ts';
-import { loadPlan, mapLimit } from './load-plan.ts';
-import { NameLocks, withPrepare } from './prepare-step.ts';
+import { decideAll, mapLimit, observeAll, type Selection } from './load-plan.ts';
+import { directoryOnce, pollTargets } from './renewal-step.ts';
 import { prepareModeTree } from './mode-tree.ts';
-import { buildBeforeValidate } from './validate-hook.ts';
 import { reportDecisionWarnings } from './decision-warnings.ts';
 
 /** Everything one `run` needs; effects go through these. */
@@ -27,22 +26,33 @@ export interface RunOptions {
   now: () => Date;
   log: Logger;
   lockWaitMs: number;
+  /** `--only` / `--force`. */
+  selection?: Selection;
+  /** `--retry`: order even inside a failure back-off (never before a rateLimited Retry-After). */
+  retry?: boolean;
+  /** The random source for the moment chosen inside an ARI window. */
+  random?: () => number;
 }
 
-function errorType(err: unknown): string {
-  const e = err as { shortType?: string; name?: string; code?: string };
-  return e.shortType ?? e.code ?? e.name ?? 'Error';
+/** The state-store record keys of the config's certificates (records of removed lines are dropped). */
+function keysOf(items: readonly PlanItem[]): Set<string> {
+  return new Set(items.map((i) => stateKey(i.paths)));
 }
+
+const WEEK = 7 * 86_400_000;
 
 /**
- * One run: lock the config dir, finish any interrupted publish, decide, issue what is due (each
- * certificate on its own: one failure never stops the others), then run the deployments owed,
- * new and left over. ACME code is loaded only when something is due, so a nightly run with
- * nothing to do makes no network call.
- * Throws only for what stops the whole run (lock busy, unwritable directories).
+ * One run: lock the config dir, finish any interrupted publish, observe, ask the CA's
+ * renewalInfo where an answer is due, decide, hold what must wait (back-off, rate budget),
+ * issue the rest (each certificate on its own: one failure never stops the others), then run
+ * the deployments owed, new and left over. Network and ACME code are used only when a poll or
+ * an order is due, so a scheduled run with nothing to do makes no network call.
+ * Throws only for what stops the whole run (lock busy, unwritable directories, a profile the CA
+ * does not offer).
  */
 export async function executeRun(opts: RunOptions): Promise<RunSummary> {
   const { settings } = opts.config;
+  const selection = opts.selection ?? { only: [], force: false };
   const dirs = modeDirs({ configDir: settings.configDir, mode: opts.mode, rsaTag: settings.rsaTag, curveTag: settings.curveTag });
   const lock = await acquireRunLock(settings.configDir, opts.lockWaitMs);
   try {
@@ -61,83 +71,38 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
       now: opts.now,
     };
     const cache = await FactsCache.load(FactsCache.fileIn(dirs.state));
-    // Decided after taking the lock: another run may have just renewed everything.
-    const items = await loadPlan(opts.config, opts.mode, opts.now(), cache);
-    // Decision warnings would repeat every night: mailed by cron once per change, not nightly.
+    const state = await CertStateStore.load(CertStateStore.fileIn(dirs.state));
+    if (state.problem) opts.log.warn(state.problem);
+    // Observed and decided after taking the lock: another run may have just renewed everything.
+    const observations = await observeAll(opts.config, opts.mode, cache, selection.only);
+    const directory = directoryOnce(opts.directoryUrl, 15_000, (m) => opts.log.info(m));
+    const polls = pollTargets(observations, state, settings.acme[opts.mode].ari, opts.now());
+    if (polls.length > 0) {
+      const { pollRenewalInfo } = await import('./ari-poll.ts');
+      await pollRenewalInfo(polls, await directory(), state, { now: opts.now(), random: opts.random ?? Math.random, timeoutMs: 15_000, info: (m) => opts.log.info(m) });
+    }
+    let items = await decideAll(observations, opts.config, opts.mode, opts.now(), state, selection.force);
+    // Decision warnings would repeat every run: mailed by cron once per change, not hourly.
     await reportDecisionWarnings(items, dirs.state, opts.log);
-    const due = items.filter((i) => i.decision.action !== 'skip');
-    const results = new Map<PlanItem, ItemResult>(
-      items.map((item) => [item, { item, status: 'unchanged', notAfter: item.decision.notAfter, error: null, errorType: null, warnings: [] }]),
-    );
-    if (due.length > 0) {
-      await issueDue(due, results, opts, dirs.state, (item) => recordChanged(deployState, item, deploy));
+    const results = new Map<PlanItem, ItemResult>();
+    if (items.some((i) => i.decision.action !== 'skip')) {
+      const { issueDue } = await import('./issue-step.ts');
+      items = await issueDue(items, results, { ...opts, state, stateDir: dirs.state, directory, retry: Boolean(opts.retry || selection.force) }, (item) =>
+        recordChanged(deployState, item, deploy),
+      );
       // Learn the new files' facts now, so the next run finds them cached and writes nothing.
-      await mapLimit(due, 16, (item) => observeKeyAndCert(item.paths, keySpecFor(settings, item.keyType), cache));
+      const changed = items.filter((i) => results.get(i)?.status === 'issued' || results.get(i)?.status === 'renewed');
+      await mapLimit(changed, 16, (item) => observeKeyAndCert(item.paths, keySpecFor(settings, item.keyType), cache));
     }
     await cache.save().catch((err: Error) => opts.log.warn(`could not save the facts cache: ${err.message}`));
+    // With --only, the records of lines not looked at are kept.
+    await state.save(selection.only.length ? null : keysOf(items), new Date(opts.now().getTime() - WEEK));
     const deployments = await deployPending(deployState, deploy);
-    return { mode: opts.mode, directory: opts.directoryUrl, results: items.map((i) => results.get(i)!), deployments };
+    const held = (item: PlanItem): ItemResult['status'] => (item.hold ? (item.hold.kind === 'backoff' ? 'waiting' : 'deferred') : 'unchanged');
+    const summaryOf = (item: PlanItem): ItemResult =>
+      results.get(item) ?? { item, status: held(item), notAfter: item.decision.notAfter, error: null, errorType: null, warnings: [] };
+    return { mode: opts.mode, directory: opts.directoryUrl, at: opts.now(), results: items.map(summaryOf), deployments };
   } finally {
     await lock.release();
   }
-}
-
-async function issueDue(
-  due: PlanItem[],
-  results: Map<PlanItem, ItemResult>,
-  opts: RunOptions,
-  stateDir: string,
-  published: (item: PlanItem) => Promise<void>,
-): Promise<void> {
-  const { settings } = opts.config;
-  const fail = (item: PlanItem, err: unknown) => {
-    const message = err instanceof Error ? err.message : String(err);
-    opts.log.error(`${item.paths.base} [${item.keyType}]: ${message}`);
-    results.set(item, { ...results.get(item)!, status: 'failed', error: message, errorType: errorType(err) });
-  };
-  let session;
-  try {
-    const { openAcmeSession } = await import('../acme/session.ts');
-    session = await openAcmeSession({
-      directoryUrl: opts.directoryUrl,
-      accountKeyPem: opts.accountKeyPem,
-      contact: settings.acme[opts.mode].contact,
-      eab: settings.acme[opts.mode].eab,
-      requestTimeoutMs: 30_000,
-      orderTimeoutMs: 300_000,
-      maxRetryWaitMs: 10_000,
-      log: (m) => opts.log.info(m),
-    });
-  } catch (err) {
-    for (const item of due) fail(item, err);
-    return;
-  }
-  const { issueOne } = await import('./issue-one.ts');
-  const ctx = {
-    session,
-    solver: (await import('../challenge/select.ts')).selectSolver(dropDirSolver(settings.challengeDropDir), settings.dns, (m) => opts.log.info(m)),
-    stateDir,
-    keySpec: (item: PlanItem) => keySpecFor(settings, item.keyType),
-    log: (m: string) => opts.log.warn(m),
-    beforeValidate: await buildBeforeValidate(settings, opts.config.actions, opts.log),
-  };
-  const prepare = { configDir: settings.configDir, mode: opts.mode, locks: new NameLocks(), log: opts.log };
-  await mapLimit(due, opts.parallel, async (item) => {
-    opts.log.change(`${item.decision.action === 'issue' ? 'Issuing' : 'Renewing'} ${item.paths.base} [${item.keyType}]: ${item.decision.reason}`);
-    try {
-      const done = await withPrepare(item, opts.config.actions, prepare, () => issueOne(item, ctx));
-      await published(item);
-      for (const w of done.warnings) opts.log.warn(`${item.paths.base} [${item.keyType}]: ${w}`);
-      results.set(item, {
-        item,
-        status: item.decision.action === 'issue' ? 'issued' : 'renewed',
-        notAfter: done.notAfter,
-        error: null,
-        errorType: null,
-        warnings: done.warnings,
-      });
-    } catch (err) {
-      fail(item, err);
-    }
-  });
 }

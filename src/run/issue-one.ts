@@ -1,27 +1,28 @@
 import { promises as fs } from 'node:fs';
-import type { AcmeSession } from '../acme/session.ts';
-import type { Solver } from '../challenge/solver.ts';
 import { parseCertChain } from '../crypto/cert.ts';
 import { createCsrPem } from '../crypto/csr.ts';
 import { generateKeyPem, parsePrivateKey, spkiSha256, type KeySpec } from '../crypto/keys.ts';
 import type { PlanItem } from '../plan/build-plan.ts';
 import { MODE_KEY, MODE_PUBLIC, linkAtomic, stage } from '../store/atomic.ts';
 import { publishTogether, type Move } from '../store/publish.ts';
+import type { Issuer } from './issuer.ts';
 
 /** What one due item needs to get its certificate. */
 export interface IssueContext {
-  session: AcmeSession;
-  solver: Solver;
+  issuer: Issuer;
   stateDir: string;
   keySpec: (item: PlanItem) => KeySpec;
-  log: (message: string) => void;
-  beforeValidate?: (identifier: string, token: string, keyAuthorization: string) => Promise<void>;
 }
 
 /** What issuing one item did. */
-export interface Issued {
+export interface Published {
   notAfter: Date;
+  notBefore: Date;
   serial: string;
+  /** ARI CertID of the new certificate (null when it has none). */
+  certId: string | null;
+  /** The CertID the order named in `replaces`, when the CA took it. */
+  replaced: string | null;
   warnings: string[];
 }
 
@@ -31,13 +32,13 @@ export interface Issued {
  * certificate has been checked to be for the key and names asked for. Throws on any failure,
  * leaving the live files as they were.
  */
-export async function issueOne(item: PlanItem, ctx: IssueContext): Promise<Issued> {
+export async function issueOne(item: PlanItem, ctx: IssueContext, order: { replaces?: string; profile?: string } = {}): Promise<Published> {
   const { paths, decision } = item;
   const keyPem = decision.newKey ? await generateKeyPem(ctx.keySpec(item)) : await fs.readFile(paths.key, 'utf8');
   const key = parsePrivateKey(keyPem);
   const csrPem = decision.newCsr ? await createCsrPem(item.identifiers, key) : await fs.readFile(paths.csr, 'utf8');
 
-  const chain = await ctx.session.issue({ identifiers: item.identifiers, csrPem, solver: ctx.solver, beforeValidate: ctx.beforeValidate, log: ctx.log });
+  const { chain, replaced } = await ctx.issuer.issue({ identifiers: item.identifiers, csrPem, ...order });
   const facts = parseCertChain(chain);
   if (facts.spkiSha256 !== spkiSha256(key)) throw new Error('the CA returned a certificate for another key; not installed');
   const missing = item.identifiers.filter((n) => !facts.names.includes(n));
@@ -60,5 +61,5 @@ export async function issueOne(item: PlanItem, ctx: IssueContext): Promise<Issue
       warnings.push(`left ${link.path} alone: it is a real file (that name has a line of its own), not a link`);
     }
   }
-  return { notAfter: facts.notAfter, serial: facts.serial, warnings };
+  return { notAfter: facts.notAfter, notBefore: facts.notBefore, serial: facts.serial, certId: facts.certId, replaced, warnings };
 }

@@ -129,10 +129,10 @@ export class CertStateStore {
 
   /**
    * Writes the store when something changed, keeping only the records of `keep` (the
-   * certificates the config still names) and ledger entries newer than `since`.
+   * certificates the config still names; null keeps all) and ledger entries newer than `since`.
    */
-  async save(keep: ReadonlySet<string>, since: Date): Promise<void> {
-    const stale = Object.keys(this.records).filter((k) => !keep.has(k));
+  async save(keep: ReadonlySet<string> | null, since: Date): Promise<void> {
+    const stale = keep ? Object.keys(this.records).filter((k) => !keep.has(k)) : [];
     if (!this.file || (!this.dirty && stale.length === 0)) return;
     for (const k of stale) delete this.records[k];
     const cut = since.toISOString();

@@ -9,7 +9,8 @@ interface Entry {
   facts: unknown;
 }
 
-const VERSION = 2;
+// 3: certificate facts carry the ARI CertID.
+const VERSION = 3;
 
 /**
  * What certfleet learned from parsing key and certificate files, keyed by path and a file

@@ -35,6 +35,7 @@ interface CertFactsCached {
   names: string[];
   notBefore: string;
   notAfter: string;
+  certId: string | null;
 }
 
 /**
@@ -61,7 +62,7 @@ function keyFacts(pem: string): KeyFacts {
 
 function certFacts(pem: string): CertFactsCached {
   const f = parseCertChain(pem);
-  return { spkiSha256: f.spkiSha256, names: f.names, notBefore: f.notBefore.toISOString(), notAfter: f.notAfter.toISOString() };
+  return { spkiSha256: f.spkiSha256, names: f.names, notBefore: f.notBefore.toISOString(), notAfter: f.notAfter.toISOString(), certId: f.certId };
 }
 
 /** Reads and checks the key and certificate of one certificate (not the CSR: see {@link observeCsr}). */
@@ -77,7 +78,7 @@ export async function observeKeyAndCert(paths: CertPaths, spec: KeySpec, cache: 
   }
   try {
     const c = await factsOf(paths.cert, cache, certFacts);
-    if (c) obs.cert = { state: 'ok', spkiSha256: c.spkiSha256, names: c.names, notBefore: new Date(c.notBefore), notAfter: new Date(c.notAfter) };
+    if (c) obs.cert = { state: 'ok', spkiSha256: c.spkiSha256, names: c.names, notBefore: new Date(c.notBefore), notAfter: new Date(c.notAfter), certId: c.certId ?? null };
   } catch (err) {
     obs.cert = { state: 'unreadable', error: message(err) };
   }

@@ -7,5 +7,8 @@
 export interface Observed {
   key: { state: 'missing' } | { state: 'unreadable'; error: string } | { state: 'ok'; spkiSha256: string; matchesSpec: boolean; description: string };
   csr: { state: 'missing' } | { state: 'unreadable'; error: string } | { state: 'ok'; spkiSha256: string; names: string[] };
-  cert: { state: 'missing' } | { state: 'unreadable'; error: string } | { state: 'ok'; spkiSha256: string; names: string[]; notBefore: Date; notAfter: Date };
+  cert:
+    | { state: 'missing' }
+    | { state: 'unreadable'; error: string }
+    | { state: 'ok'; spkiSha256: string; names: string[]; notBefore: Date; notAfter: Date; /** ARI CertID (RFC 9773 §4.1), null without an AKI. */ certId: string | null };
 }

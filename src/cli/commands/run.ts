@@ -3,7 +3,7 @@ import { failed, noteworthy, summaryJson, summaryText } from '../../report/summa
 import { executeRun } from '../../run/execute.ts';
 import { readAccountKeyPem } from '../account-key.ts';
 import { EXIT, type Io } from '../errors.ts';
-import { intFlag, loadCheckedConfig, modeFrom } from '../load.ts';
+import { intFlag, loadCheckedConfig, modeFrom, onlyNames } from '../load.ts';
 
 /** Flags of the lematt-compatible main command. */
 export interface RunFlags {
@@ -15,6 +15,9 @@ export interface RunFlags {
   directory?: string;
   json?: boolean;
   dryRun?: boolean;
+  only?: string[];
+  force?: boolean;
+  retry?: boolean;
 }
 
 /** `certfleet --test|--prod`: issue and renew what is due, then report. Returns the exit code. */
@@ -23,9 +26,10 @@ export async function runCommand(flags: RunFlags, io: Io): Promise<number> {
   const parallel = intFlag('--parallel', flags.parallel, 1, 1, 64);
   const config = await loadCheckedConfig(flags.config, io, Boolean(flags.cron));
   const accountKeyPem = await readAccountKeyPem(config.settings, flags.config);
+  const selection = { only: onlyNames(config, flags.only), force: Boolean(flags.force) };
   if (flags.dryRun) {
     const { dryRun } = await import('../../run/dry-run.ts');
-    const out = await dryRun(config, mode, io.now());
+    const out = await dryRun(config, mode, io.now(), selection);
     io.stdout.write(flags.json ? JSON.stringify(out.json, null, 2) + '\n' : out.text);
     return EXIT.ok;
   }
@@ -40,8 +44,8 @@ export async function runCommand(flags: RunFlags, io: Io): Promise<number> {
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   process.once('SIGINT', stop).once('SIGTERM', stop);
-  const summary = await executeRun({ config, mode, directoryUrl, accountKeyPem, parallel, now: io.now, log, lockWaitMs });
+  const summary = await executeRun({ config, mode, directoryUrl, accountKeyPem, parallel, now: io.now, log, lockWaitMs, selection, retry: Boolean(flags.retry) });
   if (flags.json) io.stdout.write(summaryJson(summary) + '\n');
-  else if (!flags.cron || noteworthy(summary)) io.stdout.write(summaryText(summary));
+  else if (!flags.cron || noteworthy(summary)) io.stdout.write(summaryText(summary, { cron: Boolean(flags.cron) }));
   return failed(summary) ? EXIT.failed : EXIT.ok;
 }

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type acme from 'acme-client';
-import { validate, type Step } from '../../../src/acme/order-flow.ts';
-import type { IssueRequest } from '../../../src/acme/types.ts';
+import { validate } from '../../../src/acme/order-flow.ts';
+import type { IssueRequest, Step } from '../../../src/acme/types.ts';
 import type { Proof, Solver } from '../../../src/challenge/solver.ts';
 
 type Authz = { status: string; wildcard?: boolean; identifier: { value: string }; challenges: { type: string; token: string; status: string; url: string }[] };

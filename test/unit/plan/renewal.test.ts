@@ -13,6 +13,7 @@ const cert = (ageDays: number, lifeDays = 90, extra: Partial<{ names: string[]; 
   state: 'ok' as const,
   spkiSha256: 'aa',
   names: want,
+  certId: 'A.1' as string | null,
   notBefore: new Date(now.getTime() - ageDays * DAY),
   notAfter: new Date(now.getTime() + (lifeDays - ageDays) * DAY),
   ...extra,
