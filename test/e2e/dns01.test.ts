@@ -83,7 +83,7 @@ test('dns-01: apex + wildcard via rfc2136, exec hook, CNAME delegation, a wrong 
   const output = res.stdout + res.stderr;
   assert.equal(res.code, 1, `${res.stderr}\n${servers.logs()}\n${bind.log()}`);
   const summary = JSON.parse(res.stdout);
-  assert.deepEqual(summary.counts, { issued: 6, renewed: 0, unchanged: 0, failed: 2 }, res.stderr);
+  assert.deepEqual(summary.counts, { issued: 6, renewed: 0, unchanged: 0, failed: 2, waiting: 0, deferred: 0 }, res.stderr);
 
   // The wrong secret fails its own line, clearly: setup, zone, server, what to check; no secret.
   for (const r of summary.results.filter((x: { status: string }) => x.status === 'failed')) {
@@ -115,7 +115,7 @@ test('dns-01: apex + wildcard via rfc2136, exec hook, CNAME delegation, a wrong 
   // Nothing due now except the failed line, which fails the same way again.
   const again = await runCertfleet(['--test', '--config', conf, '--json'], { env: { NODE_EXTRA_CA_CERTS: servers.caCertPath }, timeoutMs: 120_000 });
   assert.equal(again.code, 1, again.stderr);
-  assert.deepEqual(JSON.parse(again.stdout).counts, { issued: 0, renewed: 0, unchanged: 6, failed: 2 });
+  assert.deepEqual(JSON.parse(again.stdout).counts, { issued: 0, renewed: 0, unchanged: 6, failed: 2, waiting: 0, deferred: 0 });
 });
 
 test('dns-01 config errors stop the run before anything happens: exit 2 with file:line', async () => {

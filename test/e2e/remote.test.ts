@@ -68,7 +68,7 @@ test('a name pointing at a host where `certfleet forward` redirects to the centr
   const conf = await confDir({ domains: name });
   const res = await run(['--test', '--config', conf, '--json']);
   assert.equal(res.code, 0, `${res.stderr}\n${forward.tail()}\n${servers.logs()}`);
-  assert.deepEqual(JSON.parse(res.stdout).counts, { issued: 2, renewed: 0, unchanged: 0, failed: 0 });
+  assert.deepEqual(JSON.parse(res.stdout).counts, { issued: 2, renewed: 0, unchanged: 0, failed: 0, waiting: 0, deferred: 0 });
 
   // The CA came to 127.0.0.2 and was sent on to the drop dir.
   const redirect = new RegExp(`"GET /\\.well-known/acme-challenge/[\\w-]+" 301 -> ${escape(central)}/\\.well-known/acme-challenge/[\\w-]+`);
@@ -103,7 +103,7 @@ test('a name validated by `certfleet respond` alone, without a served drop dir',
 
   const res = await run(['--test', '--config', conf, '--json']);
   assert.equal(res.code, 0, `${res.stderr}\n${respond.tail()}\n${servers.logs()}`);
-  assert.deepEqual(JSON.parse(res.stdout).counts, { issued: 2, renewed: 0, unchanged: 0, failed: 0 });
+  assert.deepEqual(JSON.parse(res.stdout).counts, { issued: 2, renewed: 0, unchanged: 0, failed: 0, waiting: 0, deferred: 0 });
   // Every request but our own probe came from the CA and was answered from the thumbprint.
   const served = respond.tail().split('\n').filter((line) => /"GET \/\.well-known\/acme-challenge\/[\w-]+" 200$/.test(line));
   assert.ok(served.length >= 2, `the CA asked respond: ${respond.tail()}`);
@@ -168,7 +168,7 @@ test('pre-flight stops a round-robin name with a dead address before the CA is a
   const res = await run(['--test', '--config', conf, '--json']);
   assert.equal(res.code, 1, res.stderr);
   const summary = JSON.parse(res.stdout);
-  assert.deepEqual(summary.counts, { issued: 2, renewed: 0, unchanged: 0, failed: 2 }, res.stderr);
+  assert.deepEqual(summary.counts, { issued: 2, renewed: 0, unchanged: 0, failed: 2, waiting: 0, deferred: 0 }, res.stderr);
   for (const result of summary.results as { names: string[]; status: string; errorType: string | null; error: string | null }[]) {
     if (result.names[0] === good) {
       assert.equal(result.status, 'issued', result.error ?? '');

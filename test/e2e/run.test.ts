@@ -43,7 +43,7 @@ test('first issuance of several lines, RSA and EC, then a quiet second run', asy
   const first = await run(['--test', '--config', conf, '--parallel', '4', '--json']);
   assert.equal(first.code, 0, first.stderr);
   const summary = JSON.parse(first.stdout);
-  assert.deepEqual(summary.counts, { issued: 6, renewed: 0, unchanged: 0, failed: 0 });
+  assert.deepEqual(summary.counts, { issued: 6, renewed: 0, unchanged: 0, failed: 0, waiting: 0, deferred: 0 });
 
   const base1 = `a${z}.example.com_mail.a${z}.example.com_www.a${z}.example.com`;
   const files = await tree(path.join(dir, 'test'));
@@ -103,7 +103,7 @@ test('one line failing validation does not stop the others; exit 1; nothing left
   const res = await run(['--test', '--config', conf, '--json']);
   assert.equal(res.code, 1, res.stderr);
   const summary = JSON.parse(res.stdout);
-  assert.deepEqual(summary.counts, { issued: 4, renewed: 0, unchanged: 0, failed: 2 });
+  assert.deepEqual(summary.counts, { issued: 4, renewed: 0, unchanged: 0, failed: 2, waiting: 0, deferred: 0 });
   const failed = summary.results.filter((r: { status: string }) => r.status === 'failed');
   for (const f of failed) {
     assert.deepEqual(f.names, [bad]);
