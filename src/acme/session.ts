@@ -4,7 +4,7 @@ import acme from 'acme-client';
 import type { AxiosError, AxiosResponse } from 'axios';
 import { AcmeNetworkError, AcmeProblemError, AcmeTimeoutError, parseRetryAfter } from './errors.ts';
 import { pollOrder, validate } from './order-flow.ts';
-import type { AcmeOptions, AcmeSession, IssueRequest, Issued, Step } from './types.ts';
+import type { AcmeOptions, AcmeSession, IssueRequest, Step } from './types.ts';
 
 export type { AcmeOptions, AcmeSession, IssueRequest, Issued } from './types.ts';
 

@@ -1,38 +1,21 @@
 import { FactsCache } from '../store/facts-cache.ts';
-import type { Config } from '../config/load.ts';
 import { keySpecFor, stateKey, type PlanItem } from '../plan/build-plan.ts';
-import type { Logger } from '../report/logger.ts';
 import type { ItemResult, RunSummary } from '../report/summary.ts';
 import { sweepTemps } from '../store/atomic.ts';
 import { CertStateStore } from '../store/cert-state.ts';
-import { modeDirs, type Mode } from '../store/layout.ts';
+import { modeDirs } from '../store/layout.ts';
 import { acquireRunLock } from '../store/lock.ts';
 import { recoverPublishes } from '../store/publish.ts';
 import { observeKeyAndCert } from '../store/observe.ts';
 import { DeployState } from '../actions/deploy-state.ts';
 import { deployPending, recordChanged, type DeployContext } from './deploy-step.ts';
-import { decideAll, mapLimit, observeAll, type Selection } from './load-plan.ts';
+import { decideAll, mapLimit, observeAll } from './load-plan.ts';
 import { directoryOnce, pollTargets } from './renewal-step.ts';
 import { prepareModeTree } from './mode-tree.ts';
 import { reportDecisionWarnings } from './decision-warnings.ts';
+import type { RunOptions } from './run-options.ts';
 
-/** Everything one `run` needs; effects go through these. */
-export interface RunOptions {
-  config: Config;
-  mode: Mode;
-  directoryUrl: string;
-  accountKeyPem: string;
-  parallel: number;
-  now: () => Date;
-  log: Logger;
-  lockWaitMs: number;
-  /** `--only` / `--force`. */
-  selection?: Selection;
-  /** `--retry`: order even inside a failure back-off (never before a rateLimited Retry-After). */
-  retry?: boolean;
-  /** The random source for the moment chosen inside an ARI window. */
-  random?: () => number;
-}
+export type { RunOptions } from './run-options.ts';
 
 /** The state-store record keys of the config's certificates (records of removed lines are dropped). */
 function keysOf(items: readonly PlanItem[]): Set<string> {

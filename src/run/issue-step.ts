@@ -13,7 +13,7 @@ import { registeredDomains } from '../plan/budget.ts';
 import type { ItemResult } from '../report/summary.ts';
 import type { CertStateStore } from '../store/cert-state.ts';
 import type { PollTarget } from './ari-poll.ts';
-import type { RunOptions } from './execute.ts';
+import type { RunOptions } from './run-options.ts';
 import { mapLimit } from './load-plan.ts';
 import { NameLocks, withPrepare } from './prepare-step.ts';
 import { budgetApplies, checkProfile, failureContext, gateDue } from './renewal-step.ts';
