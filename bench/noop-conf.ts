@@ -1,11 +1,12 @@
 // The nightly no-op's conf dir, shared by bench/noop.ts and bench/exe.ts: N domains lines, each
 // with a valid RSA and EC certificate issued 10 days ago, so a run finds nothing due.
-import { generateKeyPairSync, webcrypto } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, webcrypto } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { certPaths } from '../src/store/layout.ts';
+import { ariCertId } from '../src/crypto/cert-id.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -37,6 +38,9 @@ export async function makeConf(lines: number, keys: Record<'rsa' | 'ec', Pair>):
   writeFileSync(path.join(dir, 'lematt.conf'), `[config]\nchallengeDropDir: ${dir}/drop\naccountKey: ${dir}/account.key\nreauthorizeDays: 30\n`);
   writeFileSync(path.join(dir, 'actions.conf'), '[default]\n');
   const domainLines: string[] = [];
+  const aki = randomBytes(20).toString('hex');
+  const records: Record<string, object> = {};
+  const hour = 3_600_000;
   const notBefore = new Date(Date.now() - 10 * 86_400_000);
   const notAfter = new Date(notBefore.getTime() + 90 * 86_400_000);
   for (let i = 0; i < lines; i++) {
@@ -51,13 +55,28 @@ export async function makeConf(lines: number, keys: Record<'rsa' | 'ec', Pair>):
         notAfter,
         keys: { privateKey: k.priv, publicKey: k.pub },
         signingAlgorithm: k.alg as Algorithm,
-        extensions: [new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: 'dns' as const, value })))],
+        extensions: [
+          new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: 'dns' as const, value }))),
+          new x509.AuthorityKeyIdentifierExtension(aki),
+        ],
       });
       const p = certPaths(names, kt, naming);
+      // Every certificate has an ARI answer whose next poll is hours away (the usual hourly run).
+      const certId = ariCertId(new Uint8Array(cert.rawData));
+      const start = notBefore.getTime() + 59 * 86_400_000;
+      records[path.basename(p.cert)] = {
+        ari: { certId, nextPoll: new Date(Date.now() + 5 * hour).toISOString(), window: { start: new Date(start).toISOString(), end: new Date(start + 2 * 86_400_000).toISOString(), renewAt: new Date(start + 86_400_000).toISOString(), explanationURL: null }, error: null },
+      };
       writeFileSync(p.key, k.pem, { mode: 0o600 });
       writeFileSync(p.cert, cert.toString('pem') + '\n');
     }
   }
   writeFileSync(path.join(dir, 'domains'), domainLines.join('\n') + '\n');
+  // The state a run keeps, and a copy in which a tenth of the certificates are due for a poll.
+  mkdirSync(path.join(dir, 'test', '.certfleet'), { mode: 0o700 });
+  const state = (due: (i: number) => boolean) =>
+    JSON.stringify({ version: 1, ledger: { orders: [], certs: [] }, certs: Object.fromEntries(Object.entries(records).map(([k, r], i) => [k, due(i) ? { ari: { ...(r as { ari: object }).ari, nextPoll: new Date(Date.now() - 60_000).toISOString() } } : r])) });
+  writeFileSync(path.join(dir, 'test', '.certfleet', 'state.json'), state(() => false));
+  writeFileSync(path.join(dir, 'state-tenth-due.json'), state((i) => i % 10 === 0));
   return dir;
 }
