@@ -1,4 +1,3 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ChangedCert } from '../plan/action-types.ts';
 import type { CertGroup } from '../plan/deployments.ts';

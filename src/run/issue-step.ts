@@ -75,7 +75,9 @@ export async function issueDue(
   let issuer;
   try {
     const { createIssuer } = await import('./issuer.ts');
-    issuer = await createIssuer({ settings, mode, directoryUrl: opts.directoryUrl, accountKeyPem: opts.accountKeyPem, info: (m) => opts.log.info(m), warn: (m) => opts.log.warn(m) });
+    const { buildBeforeValidate } = await import('./validate-hook.ts');
+    const beforeValidate = await buildBeforeValidate(settings, config.actions, opts.log);
+    issuer = await createIssuer({ settings, mode, directoryUrl: opts.directoryUrl, accountKeyPem: opts.accountKeyPem, beforeValidate, info: (m) => opts.log.info(m), warn: (m) => opts.log.warn(m) });
   } catch (err) {
     for (const item of due) fail(item, err);
     return gated;

@@ -5,6 +5,7 @@
  */
 import type { Issued } from '../acme/types.ts';
 import { dropDirSolver } from '../challenge/http01.ts';
+import type { BeforeValidate } from '../challenge/preflight-hook.ts';
 import type { Settings } from '../config/settings.ts';
 import type { Mode } from '../store/layout.ts';
 
@@ -35,6 +36,8 @@ export interface IssuerOptions {
   mode: Mode;
   directoryUrl: string;
   accountKeyPem: string;
+  /** Called for each http-01 challenge before the CA is asked to validate it (prepare wait, pre-flight). */
+  beforeValidate?: BeforeValidate;
   /** Progress (info) and problems that do not fail an order (warn). */
   info: (message: string) => void;
   warn: (message: string) => void;
@@ -43,10 +46,9 @@ export interface IssuerOptions {
 /** Registers or finds the account and wires the solvers. Throws what the CA or network answered. */
 export async function createIssuer(opts: IssuerOptions): Promise<Issuer> {
   const { settings } = opts;
-  const [{ openAcmeSession }, { selectSolver }, { buildPreflightHook }, { jwkThumbprint }] = await Promise.all([
+  const [{ openAcmeSession }, { selectSolver }, { jwkThumbprint }] = await Promise.all([
     import('../acme/session.ts'),
     import('../challenge/select.ts'),
-    import('../challenge/preflight-hook.ts'),
     import('../crypto/thumbprint.ts'),
   ]);
   const session = await openAcmeSession({
@@ -60,7 +62,7 @@ export async function createIssuer(opts: IssuerOptions): Promise<Issuer> {
     log: opts.info,
   });
   const solver = selectSolver(dropDirSolver(settings.challengeDropDir), settings.dns, opts.info);
-  const beforeValidate = buildPreflightHook(settings.preflight, opts.info);
+  const { beforeValidate } = opts;
   return {
     directory: opts.directoryUrl,
     account: jwkThumbprint(opts.accountKeyPem),
