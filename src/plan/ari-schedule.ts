@@ -12,6 +12,8 @@ export const POLL_MIN_MS = MINUTE;
 export const POLL_MAX_MS = 24 * HOUR;
 /** Without a Retry-After (not what RFC 9773 asks of a CA), and after an error: 6 hours. */
 export const POLL_DEFAULT_MS = 6 * HOUR;
+/** How often a scheduled run comes (the README's cron line and timer): the draw leaves this much of a window after the moment. */
+export const RUN_INTERVAL_MS = HOUR;
 /** A directory without renewalInfo is asked again a day later. */
 export const POLL_NO_ARI_MS = 24 * HOUR;
 
@@ -42,7 +44,8 @@ function clampPoll(seconds: number | null): number {
 }
 
 /**
- * The record after an answer. The moment to renew is drawn once, uniformly inside the window,
+ * The record after an answer. The moment to renew is drawn once, uniformly inside the window
+ * less its last hour,
  * and kept while the CA keeps the same window (so hourly runs do not re-draw it); a changed
  * window gets a new draw. An answer whose end is not after its start is no answer: treated as
  * an error. `random` returns a number in [0, 1).
@@ -52,7 +55,11 @@ export function applyAriAnswer(prev: AriRecord | undefined, certId: string, answ
   const end = answer.end.getTime();
   if (!(end > start)) return applyAriError(prev, certId, `renewalInfo window ends (${answer.end.toISOString()}) before it starts`, now);
   const same = prev?.certId === certId && prev.window && Date.parse(prev.window.start) === start && Date.parse(prev.window.end) === end;
-  const renewAt = same ? prev.window!.renewAt : new Date(start + Math.floor(random() * (end - start))).toISOString();
+  // Drawn from the window less its last hour (less its second half when shorter than 2 hours),
+  // so that the hourly run after the moment still falls inside the window: renewing after its
+  // end would lose the CA's rate-limit exemption.
+  const span = end - start - Math.min(RUN_INTERVAL_MS, (end - start) / 2);
+  const renewAt = same ? prev.window!.renewAt : new Date(start + Math.floor(random() * span)).toISOString();
   return {
     certId,
     nextPoll: new Date(now.getTime() + clampPoll(answer.retryAfterSeconds)).toISOString(),

@@ -60,13 +60,13 @@ function keyPlan(want: readonly string[], obs: Observed, policy: RenewalPolicy):
   return { newKey: false, newCsr, why: null };
 }
 
-/** A moment at which one rule makes a certificate due, and the reason it gives then. */
+/** A moment at which one rule makes a certificate due. */
 interface Moment {
   at: number;
-  basis: Decision['basis'];
-  reason: (remaining: number, now: number) => string;
-  warning?: string;
+  rule: 'expiry' | 'floor' | 'ari' | 'age' | 'window' | 'lifetime';
 }
+
+const BASIS: Record<Moment['rule'], Decision['basis']> = { expiry: 'expiry', floor: 'lifetime', ari: 'ari', age: 'lematt', window: 'lematt', lifetime: 'lifetime' };
 
 /** The fraction of a lifetime left at which a certificate renews without ARI (half under 10 days). */
 export function lifetimeShare(lifetimeMs: number): number {
@@ -74,50 +74,60 @@ export function lifetimeShare(lifetimeMs: number): number {
 }
 
 /**
- * The moments at which the timing rules make a valid certificate due. The expiry and the
+ * The earliest moment at which a timing rule makes a valid certificate due. The expiry and the
  * emergency floor (a twentieth of the lifetime left) always count. With an ARI window for this
  * certificate, the CA's window decides; without one (ARI off, not offered or not answered yet),
  * lematt's rules (`generateNewCertsAfterDays`, else `reauthorizeDays` with its first-third guard)
- * and the lifetime rule (a third of the lifetime left, half under 10 days) do.
+ * and the lifetime rule (a third of the lifetime left, half under 10 days) do. Plain numbers, no
+ * closures: this runs for every certificate on every run.
  */
-function timingMoments(start: number, end: number, policy: RenewalPolicy, ari: AriWindow | null): Moment[] {
+function firstMoment(start: number, end: number, policy: RenewalPolicy, ari: AriWindow | null): Moment {
   const life = end - start;
-  const moments: Moment[] = [
-    { at: end, basis: 'expiry', reason: () => `expires ${new Date(end).toISOString()}` },
-    { at: end - life / 20, basis: 'lifetime', reason: (r) => `${days(r)} left, under a twentieth of its ${days(life)} lifetime` },
-  ];
+  let first: Moment = { at: end, rule: 'expiry' };
+  const consider = (at: number, rule: Moment['rule']) => {
+    if (at < first.at) first = { at, rule };
+  };
+  consider(end - life / 20, 'floor');
   if (ari) {
-    const endedAt = ari.end.getTime();
-    const why = ari.explanationURL ? `; see ${ari.explanationURL}` : '';
-    moments.push({
-      at: Math.min(ari.renewAt.getTime(), endedAt),
-      basis: 'ari',
-      reason: (r, t) =>
-        endedAt <= t
-          ? `the CA's renewal window ended ${ari.end.toISOString()}${why}`
-          : `in the CA's renewal window ${ari.start.toISOString()} – ${ari.end.toISOString()}${why}`,
-    });
-    return moments;
+    consider(Math.min(ari.renewAt.getTime(), ari.end.getTime()), 'ari');
+    return first;
   }
   const n = policy.generateNewCertsAfterDays;
-  if (n > 0) {
-    moments.push({ at: start + n * DAY, basis: 'lematt', reason: () => `older than generateNewCertsAfterDays (${n}d)` });
-  } else if (policy.reauthorizeDays > 0) {
-    const window = policy.reauthorizeDays * DAY;
-    const guarded = end - window < start + life / 3;
-    moments.push({
-      at: Math.max(end - window, start + life / 3),
-      basis: 'lematt',
-      reason: (r) => (guarded ? `${days(r)} left; a third of its life has passed (reauthorizeDays ${policy.reauthorizeDays}d is longer than two thirds of it)` : `${days(r)} left, inside reauthorizeDays (${policy.reauthorizeDays}d)`),
-      warning: guarded
-        ? `reauthorizeDays (${policy.reauthorizeDays}d) is larger than two thirds of this certificate's lifetime (${days(life)}); ` +
-          'renewing once a third of its life has passed instead of on every run'
-        : undefined,
-    });
+  if (n > 0) consider(start + n * DAY, 'age');
+  else if (policy.reauthorizeDays > 0) consider(Math.max(end - policy.reauthorizeDays * DAY, start + life / 3), 'window');
+  consider(end - life * lifetimeShare(life), 'lifetime');
+  return first;
+}
+
+/** The warning lematt's window earns when it reaches into the first third of a lifetime (it would renew on every run). */
+function windowWarning(start: number, end: number, policy: RenewalPolicy, ari: AriWindow | null): string | null {
+  const life = end - start;
+  if (ari || policy.generateNewCertsAfterDays > 0 || policy.reauthorizeDays <= 0 || end - policy.reauthorizeDays * DAY >= start + life / 3) return null;
+  return `reauthorizeDays (${policy.reauthorizeDays}d) is larger than two thirds of this certificate's lifetime (${days(life)}); renewing once a third of its life has passed instead of on every run`;
+}
+
+/** Why a rule that fired renews the certificate. */
+function reasonFor(m: Moment, remaining: number, life: number, now: number, policy: RenewalPolicy, ari: AriWindow | null, guarded: boolean): string {
+  const left = days(remaining);
+  switch (m.rule) {
+    case 'expiry':
+    case 'floor':
+      return `${left} left, under a twentieth of its ${days(life)} lifetime`;
+    case 'ari': {
+      const why = ari!.explanationURL ? `; see ${ari!.explanationURL}` : '';
+      return ari!.end.getTime() <= now
+        ? `the CA's renewal window ended ${ari!.end.toISOString()}${why}`
+        : `in the CA's renewal window ${ari!.start.toISOString()} – ${ari!.end.toISOString()}${why}`;
+    }
+    case 'age':
+      return `older than generateNewCertsAfterDays (${policy.generateNewCertsAfterDays}d)`;
+    case 'window':
+      return guarded
+        ? `${left} left; a third of its life has passed (reauthorizeDays ${policy.reauthorizeDays}d is longer than two thirds of it)`
+        : `${left} left, inside reauthorizeDays (${policy.reauthorizeDays}d)`;
+    case 'lifetime':
+      return `${left} left, ${lifetimeShare(life) === 0.5 ? 'half' : 'a third'} of its ${days(life)} lifetime`;
   }
-  const share = lifetimeShare(life);
-  moments.push({ at: end - life * share, basis: 'lifetime', reason: (r) => `${days(r)} left, ${share === 0.5 ? 'half' : 'a third'} of its ${days(life)} lifetime` });
-  return moments;
 }
 
 /**
@@ -134,39 +144,34 @@ function timingMoments(start: number, end: number, policy: RenewalPolicy, ari: A
  */
 export function decideRenewal(want: readonly string[], obs: Observed, policy: RenewalPolicy, now: Date, ari: AriWindow | null = null, force = false): Decision {
   const keys = keyPlan(want, obs, policy);
-  const base = { newKey: keys.newKey, newCsr: keys.newCsr, warnings: [] as string[] };
   const cert = obs.cert;
   const notAfter = cert.state === 'ok' ? cert.notAfter : null;
-  const due = (action: 'issue' | 'renew', reason: string): Decision => ({ action, reason, notAfter, renewAt: now, basis: 'files', ...base });
-  if (cert.state === 'missing') return due('issue', keys.why ?? 'no certificate yet');
-  if (cert.state === 'unreadable') return due('renew', `certificate unreadable (${cert.error})${keys.why ? `; ${keys.why}` : ''}`);
-  if (keys.why) return due('renew', `${keys.why}; a new key replaces it`);
+  // One object shape for every outcome: this runs for every certificate on every run.
+  const decision = (action: Decision['action'], reason: string, renewAt: Date, basis: Decision['basis'], warnings: string[] = [], fresh = action !== 'skip'): Decision => ({
+    action, reason, notAfter, renewAt, basis, newKey: fresh && keys.newKey, newCsr: fresh && keys.newCsr, warnings,
+  });
+  if (cert.state === 'missing') return decision('issue', keys.why ?? 'no certificate yet', now, 'files');
+  if (cert.state === 'unreadable') return decision('renew', `certificate unreadable (${cert.error})${keys.why ? `; ${keys.why}` : ''}`, now, 'files');
+  if (keys.why) return decision('renew', `${keys.why}; a new key replaces it`, now, 'files');
   if (!sameNames(cert.names, want)) {
     const added = want.filter((n) => !cert.names.includes(n));
     const removed = cert.names.filter((n) => !want.includes(n));
-    return due('renew', `names changed (${[...added.map((n) => `+${n}`), ...removed.map((n) => `-${n}`)].join(' ')})`);
+    return decision('renew', `names changed (${[...added.map((n) => `+${n}`), ...removed.map((n) => `-${n}`)].join(' ')})`, now, 'files');
   }
-  if (obs.key.state === 'ok' && cert.spkiSha256 !== obs.key.spkiSha256) return due('renew', 'certificate does not belong to the key beside it');
+  if (obs.key.state === 'ok' && cert.spkiSha256 !== obs.key.spkiSha256) return decision('renew', 'certificate does not belong to the key beside it', now, 'files');
 
   const t = now.getTime();
-  const moments = timingMoments(cert.notBefore.getTime(), cert.notAfter.getTime(), policy, ari);
-  const first = moments.reduce((a, b) => (b.at < a.at ? b : a));
-  const warnings = moments.flatMap((m) => (m.warning ? [m.warning] : []));
-  const remaining = cert.notAfter.getTime() - t;
+  const start = cert.notBefore.getTime();
+  const end = cert.notAfter.getTime();
+  const first = firstMoment(start, end, policy, ari);
+  const warning = windowWarning(start, end, policy, ari);
+  const warnings = warning ? [warning] : [];
+  const remaining = end - t;
   const renewAt = new Date(first.at);
-  if (remaining <= 0) return { ...base, action: 'renew', reason: `expired ${cert.notAfter.toISOString()}`, notAfter, renewAt, basis: 'expiry', warnings };
-  if (first.at <= t) return { ...base, action: 'renew', reason: first.reason(remaining, t), notAfter, renewAt, basis: first.basis, warnings };
-  if (force) return { ...base, action: 'renew', reason: `forced (--force); ${days(remaining)} left`, notAfter, renewAt: now, basis: 'forced', warnings };
-  const by = first.basis === 'ari' ? "the CA's renewal window" : first.basis === 'lematt' ? 'lematt.conf' : 'its lifetime';
-  return {
-    ...base,
-    action: 'skip',
-    reason: `${days(remaining)} left; renews ${renewAt.toISOString()} (${by})`,
-    notAfter,
-    renewAt,
-    basis: first.basis,
-    warnings,
-    newKey: false,
-    newCsr: false,
-  };
+  const basis = BASIS[first.rule];
+  if (remaining <= 0) return decision('renew', `expired ${cert.notAfter.toISOString()}`, renewAt, 'expiry', warnings);
+  if (first.at <= t) return decision('renew', reasonFor(first, remaining, end - start, t, policy, ari, warning !== null), renewAt, basis, warnings);
+  if (force) return decision('renew', `forced (--force); ${days(remaining)} left`, now, 'forced', warnings);
+  const by = basis === 'ari' ? "the CA's renewal window" : basis === 'lematt' ? 'lematt.conf' : 'its lifetime';
+  return decision('skip', `${days(remaining)} left; renews ${renewAt.toISOString()} (${by})`, renewAt, basis, warnings);
 }
