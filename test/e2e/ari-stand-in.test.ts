@@ -90,7 +90,7 @@ describe('the ARI stand-in in front of Pebble', () => {
     try {
       const run = await runCertfleet(['--test', '--config', conf, '--directory', standIn.directoryUrl, '--json'], { env: fx.env });
       assert.equal(run.code, 0, `${run.stderr}\n${fx.servers.logs()}`);
-      assert.deepEqual(JSON.parse(run.stdout).counts, { issued: 2, renewed: 0, unchanged: 0, failed: 0 });
+      assert.deepEqual(JSON.parse(run.stdout).counts, { issued: 2, renewed: 0, unchanged: 0, failed: 0, waiting: 0, deferred: 0 });
       const created = standIn.orders.filter((o) => o.status === 201);
       assert.equal(created.length, 2, JSON.stringify(standIn.orders));
       for (const order of created) assert.deepEqual(order.identifiers, [{ type: 'dns', value: name }]);

@@ -64,7 +64,7 @@ test('a cluster node: `respond --thumbprint` runs with no conf at all and answer
 
   const res = await run(['--test', '--config', conf, '--json']);
   assert.equal(res.code, 0, `${res.stderr}\n${respond.tail()}`);
-  assert.deepEqual(JSON.parse(res.stdout).counts, { issued: 2, renewed: 0, unchanged: 0, failed: 0 });
+  assert.deepEqual(JSON.parse(res.stdout).counts, { issued: 2, renewed: 0, unchanged: 0, failed: 0, waiting: 0, deferred: 0 });
   assert.ok(respond.tail().split('\n').filter((l) => /"GET \/\.well-known\/acme-challenge\/[\w-]+" 200$/.test(l)).length >= 3, respond.tail());
   assert.deepEqual(await fs.readdir(node), [], 'the node wrote nothing');
   await respond.stop(5000);
@@ -102,7 +102,7 @@ test('CERTS and KEYS of an RSA+EC line list each glob once per section, in lemat
   const res = await run(['--test', '--config', conf, '--json', '--parallel', '2']);
   assert.equal(res.code, 0, res.stderr);
   const summary = JSON.parse(res.stdout);
-  assert.deepEqual(summary.counts, { issued: 2, renewed: 0, unchanged: 0, failed: 0 });
+  assert.deepEqual(summary.counts, { issued: 2, renewed: 0, unchanged: 0, failed: 0, waiting: 0, deferred: 0 });
   const [deployment] = summary.deployments;
   const globs = (sub: string) => [a, `www.${a}`, b].map((n) => `${dir}/test/${sub}/${n}*`).join(' ');
   assert.deepEqual(deployment.commands.map((c: { command: string }) => c.command), [`echo ${globs('cert')} >> ${log}`, `echo ${globs('key')} >> ${log}`]);
@@ -130,7 +130,7 @@ test('prepare is awaited: a prepare command that serves only after 2 s issues on
   const started = Date.now();
   const res = await run(['--test', '--config', ok.conf, '--json']);
   assert.equal(res.code, 0, res.stderr);
-  assert.deepEqual(JSON.parse(res.stdout).counts, { issued: 2, renewed: 0, unchanged: 0, failed: 0 }, res.stderr);
+  assert.deepEqual(JSON.parse(res.stdout).counts, { issued: 2, renewed: 0, unchanged: 0, failed: 0, waiting: 0, deferred: 0 }, res.stderr);
   const served = res.stderr.match(/challenge served after (\d+\.\d) s \(prepare commands awaited\)/g) ?? [];
   // The EC request may find the name's authorization valid already (Pebble reuses half of them):
   // then it has no challenge to wait for.
@@ -142,7 +142,7 @@ test('prepare is awaited: a prepare command that serves only after 2 s issues on
   const control = await setup('prepareWait: 0\n');
   const bad = await run(['--test', '--config', control.conf, '--json']);
   assert.equal(bad.code, 1, bad.stderr);
-  assert.deepEqual(JSON.parse(bad.stdout).counts, { issued: 0, renewed: 0, unchanged: 0, failed: 2 });
+  assert.deepEqual(JSON.parse(bad.stdout).counts, { issued: 0, renewed: 0, unchanged: 0, failed: 2, waiting: 0, deferred: 0 });
 
   // Never served within prepareWait: said, then the CA is asked anyway (and fails).
   const never = await setup('prepareWait: 1\n');

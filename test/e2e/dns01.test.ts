@@ -112,10 +112,15 @@ test('dns-01: apex + wildcard via rfc2136, exec hook, CNAME delegation, a wrong 
   assert.ok(presents.every((c) => new RegExp(`^present _acme-challenge\\.(www\\.)?${HOOK.replace(/\./g, '\\.')}\\. [A-Za-z0-9_-]{43}$`).test(c)), calls.join('\n'));
   assert.deepEqual(await fs.readdir(servers.dropDir), [], 'nothing went through the HTTP-01 drop dir');
 
-  // Nothing due now except the failed line, which fails the same way again.
-  const again = await runCertfleet(['--test', '--config', conf, '--json'], { env: { NODE_EXTRA_CA_CERTS: servers.caCertPath }, timeoutMs: 120_000 });
+  // Nothing due now except the failed line, held by its back-off (still failing: exit 1); with
+  // --retry it fails the same way again.
+  const env = { NODE_EXTRA_CA_CERTS: servers.caCertPath };
+  const again = await runCertfleet(['--test', '--config', conf, '--json'], { env, timeoutMs: 120_000 });
   assert.equal(again.code, 1, again.stderr);
-  assert.deepEqual(JSON.parse(again.stdout).counts, { issued: 0, renewed: 0, unchanged: 6, failed: 2, waiting: 0, deferred: 0 });
+  assert.deepEqual(JSON.parse(again.stdout).counts, { issued: 0, renewed: 0, unchanged: 6, failed: 0, waiting: 2, deferred: 0 });
+  const retried = await runCertfleet(['--test', '--config', conf, '--json', '--retry'], { env, timeoutMs: 120_000 });
+  assert.equal(retried.code, 1, retried.stderr);
+  assert.deepEqual(JSON.parse(retried.stdout).counts, { issued: 0, renewed: 0, unchanged: 6, failed: 2, waiting: 0, deferred: 0 });
 });
 
 test('dns-01 config errors stop the run before anything happens: exit 2 with file:line', async () => {

@@ -53,7 +53,7 @@ for (const umask of ['000', '077']) {
     const before = new Set((await tree(dir)).keys());
     const res = await runWithUmask(umask, ['--test', '--config', conf, '--json']);
     assert.equal(res.code, 0, res.stderr);
-    assert.deepEqual(JSON.parse(res.stdout).counts, { issued: 2, renewed: 0, unchanged: 0, failed: 0 });
+    assert.deepEqual(JSON.parse(res.stdout).counts, { issued: 2, renewed: 0, unchanged: 0, failed: 0, waiting: 0, deferred: 0 });
     const created = [...(await tree(dir))].filter(([p]) => !before.has(p) && p !== '.certfleet.lock');
     const kinds = new Set(created.map(([p, e]) => `${path.dirname(p)}:${e.type}`));
     for (const want of ['.:dir', 'test:dir', 'test/key:file', 'test/cert:file', 'test/csr:file', 'test/.certfleet:file', 'test/cert:link', 'test/key:link']) {
