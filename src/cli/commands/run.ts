@@ -29,7 +29,9 @@ export async function runCommand(flags: RunFlags, io: Io): Promise<number> {
   const selection = { only: onlyNames(config, flags.only), force: Boolean(flags.force) };
   if (flags.dryRun) {
     const { dryRun } = await import('../../run/dry-run.ts');
-    const out = await dryRun(config, mode, io.now(), selection);
+    const { jwkThumbprint } = await import('../../crypto/thumbprint.ts');
+    const account = { directory: flags.directory ?? config.settings.acme[mode].directory, thumbprint: jwkThumbprint(accountKeyPem) };
+    const out = await dryRun(config, mode, io.now(), account, { selection, retry: flags.retry });
     io.stdout.write(flags.json ? JSON.stringify(out.json, null, 2) + '\n' : out.text);
     return EXIT.ok;
   }
