@@ -147,18 +147,18 @@ export function decideRenewal(want: readonly string[], obs: Observed, policy: Re
   const cert = obs.cert;
   const notAfter = cert.state === 'ok' ? cert.notAfter : null;
   // One object shape for every outcome: this runs for every certificate on every run.
-  const decision = (action: Decision['action'], reason: string, renewAt: Date, basis: Decision['basis'], warnings: string[] = [], fresh = action !== 'skip'): Decision => ({
+  const decision = (action: Decision['action'], reason: string, renewAt: Date | null, basis: Decision['basis'], warnings: string[] = [], fresh = action !== 'skip'): Decision => ({
     action, reason, notAfter, renewAt, basis, newKey: fresh && keys.newKey, newCsr: fresh && keys.newCsr, warnings,
   });
-  if (cert.state === 'missing') return decision('issue', keys.why ?? 'no certificate yet', now, 'files');
-  if (cert.state === 'unreadable') return decision('renew', `certificate unreadable (${cert.error})${keys.why ? `; ${keys.why}` : ''}`, now, 'files');
-  if (keys.why) return decision('renew', `${keys.why}; a new key replaces it`, now, 'files');
+  if (cert.state === 'missing') return decision('issue', keys.why ?? 'no certificate yet', null, 'files');
+  if (cert.state === 'unreadable') return decision('renew', `certificate unreadable (${cert.error})${keys.why ? `; ${keys.why}` : ''}`, null, 'files');
+  if (keys.why) return decision('renew', `${keys.why}; a new key replaces it`, null, 'files');
   if (!sameNames(cert.names, want)) {
     const added = want.filter((n) => !cert.names.includes(n));
     const removed = cert.names.filter((n) => !want.includes(n));
-    return decision('renew', `names changed (${[...added.map((n) => `+${n}`), ...removed.map((n) => `-${n}`)].join(' ')})`, now, 'files');
+    return decision('renew', `names changed (${[...added.map((n) => `+${n}`), ...removed.map((n) => `-${n}`)].join(' ')})`, null, 'files');
   }
-  if (obs.key.state === 'ok' && cert.spkiSha256 !== obs.key.spkiSha256) return decision('renew', 'certificate does not belong to the key beside it', now, 'files');
+  if (obs.key.state === 'ok' && cert.spkiSha256 !== obs.key.spkiSha256) return decision('renew', 'certificate does not belong to the key beside it', null, 'files');
 
   const t = now.getTime();
   const start = cert.notBefore.getTime();
