@@ -29,20 +29,24 @@ export async function recordChanged(state: DeployState, item: PlanItem, ctx: Dep
 }
 
 /**
- * Orders sections by where their names first appear in `domains` (as lematt, whose order was the
- * first changed name's, but independent of which request of a `--parallel` run finished first);
- * `[every]` and sections no longer in actions.conf come last.
+ * Orders sections by where their names first appear in `domains`, and each section's
+ * certificates by their line (as lematt, whose order was the first changed name's, but
+ * independent of which request of a `--parallel` run finished first); `[every]` and sections no
+ * longer in actions.conf come last.
  */
-function inDomainsOrder<T extends { section: string }>(pending: readonly T[], ctx: Pick<DeployContext, 'actions' | 'domains'>): T[] {
+function inDomainsOrder<T extends CertGroup>(pending: readonly T[], ctx: Pick<DeployContext, 'actions' | 'domains'>): T[] {
   const rank = new Map<string, number>();
-  for (const line of ctx.domains) {
+  const lineOf = new Map<string, number>();
+  ctx.domains.forEach((line, index) => {
     for (const name of line.names) {
       const section = sectionFor(ctx.actions, name).name;
       if (!rank.has(section)) rank.set(section, rank.size);
+      if (!lineOf.has(name)) lineOf.set(name, index);
     }
-  }
+  });
   const at = (s: string) => (s === 'every' ? Number.MAX_SAFE_INTEGER - 1 : rank.get(s) ?? Number.MAX_SAFE_INTEGER);
-  return [...pending].sort((a, b) => at(a.section) - at(b.section));
+  const line = (c: T['certs'][number]) => lineOf.get(c.names[0]) ?? Number.MAX_SAFE_INTEGER;
+  return [...pending].sort((a, b) => at(a.section) - at(b.section)).map((g) => ({ ...g, certs: [...g.certs].sort((x, y) => line(x) - line(y) || Number(x.keyType === 'ec') - Number(y.keyType === 'ec')) }));
 }
 
 /**
