@@ -2,8 +2,10 @@ import type { ActionsConfig } from '../config/actions.ts';
 import type { DomainLine } from '../config/domains.ts';
 import type { Settings } from '../config/settings.ts';
 import type { KeySpec } from '../crypto/keys.ts';
+import { describeLink } from '../store/links.ts';
 import { identifiers, type CertPaths, type KeyType, type Mode, type NamingOptions } from '../store/layout.ts';
 import { groupBySection } from './deployments.ts';
+import type { LinkFinding } from '../store/observed.ts';
 import { decideRenewal, type Decision, type Observed } from './renewal.ts';
 
 /** One (domains line, key type) certificate and what to do about it. A plain value. */
@@ -16,6 +18,13 @@ export interface PlanItem {
   keyType: KeyType;
   paths: CertPaths;
   decision: Decision;
+  /** Per-name links of this certificate to repair (without the CA) on this run. */
+  repairs: LinkFinding[];
+}
+
+/** True when the item goes to the CA on this run (issue or renew). */
+export function isDue(item: PlanItem): boolean {
+  return item.decision.action === 'issue' || item.decision.action === 'renew';
 }
 
 /** Naming inputs of a mode from the settings. */
@@ -36,7 +45,7 @@ export function planTargets(domains: readonly DomainLine[]): { line: DomainLine;
 /** Decides one item. Pure: observations and `now` are passed in. */
 export function planItem(line: DomainLine, keyType: KeyType, paths: CertPaths, obs: Observed, settings: Settings, now: Date): PlanItem {
   const ids = identifiers(line.names);
-  return { line: line.line, names: line.names, identifiers: ids, keyType, paths, decision: decideRenewal(ids, obs, settings, now) };
+  return { line: line.line, names: line.names, identifiers: ids, keyType, paths, decision: decideRenewal(ids, obs, settings, now), repairs: obs.integrity?.links ?? [] };
 }
 
 /** The serialisable view `plan --json` prints, one object per item. */
@@ -52,6 +61,7 @@ export function planJson(items: readonly PlanItem[], actions?: ActionsConfig): o
     cert: i.paths.cert,
     key: i.paths.key,
     warnings: i.decision.warnings,
+    repairs: i.repairs.map(describeLink),
     ...(actions ? { sections: sectionsFor(actions, i) } : {}),
   }));
 }

@@ -1,4 +1,5 @@
 import type { Observed } from '../store/observed.ts';
+import { integrityRule } from './integrity-rule.ts';
 
 export type { Observed };
 
@@ -11,7 +12,8 @@ export interface RenewalPolicy {
 
 /** The decision for one certificate; a plain, serialisable value. */
 export interface Decision {
-  action: 'issue' | 'renew' | 'skip';
+  /** `fail`: the certificate cannot be renewed safely as things are; `reason` says what to do. */
+  action: 'issue' | 'renew' | 'skip' | 'fail';
   reason: string;
   notAfter: Date | null;
   /** A new key must be generated (else the existing key is reused). */
@@ -59,6 +61,8 @@ function keyPlan(want: readonly string[], obs: Observed, policy: RenewalPolicy):
  */
 export function decideRenewal(want: readonly string[], obs: Observed, policy: RenewalPolicy, now: Date): Decision {
   const keys = keyPlan(want, obs, policy);
+  const damaged = integrityRule(obs, keys);
+  if (damaged) return damaged;
   const warnings: string[] = [];
   const renew = (reason: string): Decision => ({
     action: 'renew',

@@ -10,6 +10,8 @@ export interface ItemResult {
   /** The ACME problem type (`rateLimited`, `connection`, …) or error class of a failure. */
   errorType: string | null;
   warnings: string[];
+  /** What was repaired without the CA (per-name links), one line each; a change even when `unchanged`. */
+  repaired: string[];
 }
 
 /** The whole run's result, as `--json` prints it. */
@@ -30,7 +32,7 @@ export function counts(results: readonly ItemResult[]): Record<ItemResult['statu
 
 /** True when the run changed something or something failed: what `--cron` reports. */
 export function noteworthy(s: RunSummary): boolean {
-  return s.deployments.length > 0 || s.results.some((r) => r.status !== 'unchanged' || r.warnings.length > 0);
+  return s.deployments.length > 0 || s.results.some((r) => r.status !== 'unchanged' || r.warnings.length > 0 || r.repaired.length > 0);
 }
 
 /** True when a certificate or a deployment failed: the run exits 1. */
@@ -57,6 +59,7 @@ export function summaryJson(s: RunSummary): string {
         error: r.error,
         errorType: r.errorType,
         warnings: r.warnings,
+        repaired: r.repaired,
       })),
       deployments: s.deployments.map((d) => ({
         section: d.section,
@@ -85,6 +88,7 @@ export function summaryJson(s: RunSummary): string {
 export function summaryText(s: RunSummary): string {
   const lines: string[] = [];
   for (const r of s.results) {
+    for (const m of r.repaired) lines.push(`repaired ${r.item.keyType.padEnd(3)} ${r.item.identifiers.join(' ')}: ${m}`);
     if (r.status === 'unchanged') continue;
     const what = `${r.status.padEnd(8)} ${r.item.keyType.padEnd(3)} ${r.item.identifiers.join(' ')}`;
     lines.push(r.status === 'failed' ? `${what}: ${r.error}` : `${what} (until ${r.notAfter?.toISOString()})`);

@@ -1,7 +1,7 @@
 import { FactsCache } from '../store/facts-cache.ts';
 import type { Config } from '../config/load.ts';
 import { dropDirSolver } from '../challenge/http01.ts';
-import { keySpecFor, type PlanItem } from '../plan/build-plan.ts';
+import { isDue, keySpecFor, type PlanItem } from '../plan/build-plan.ts';
 import type { Logger } from '../report/logger.ts';
 import type { ItemResult, RunSummary } from '../report/summary.ts';
 import { sweepTemps } from '../store/atomic.ts';
@@ -16,6 +16,7 @@ import { NameLocks, withPrepare } from './prepare-step.ts';
 import { prepareModeTree } from './mode-tree.ts';
 import { buildBeforeValidate } from './validate-hook.ts';
 import { reportDecisionWarnings } from './decision-warnings.ts';
+import { repairStep } from './repair-step.ts';
 
 /** Everything one `run` needs; effects go through these. */
 export interface RunOptions {
@@ -61,14 +62,16 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
       now: opts.now,
     };
     const cache = await FactsCache.load(FactsCache.fileIn(dirs.state));
+    if (cache.discarded) opts.log.info(`facts cache ${FactsCache.fileIn(dirs.state)} discarded (${cache.discarded}); rebuilt from the files`);
     // Decided after taking the lock: another run may have just renewed everything.
     const items = await loadPlan(opts.config, opts.mode, opts.now(), cache);
     // Decision warnings would repeat every night: mailed by cron once per change, not nightly.
     await reportDecisionWarnings(items, dirs.state, opts.log);
-    const due = items.filter((i) => i.decision.action !== 'skip');
+    const due = items.filter(isDue);
     const results = new Map<PlanItem, ItemResult>(
-      items.map((item) => [item, { item, status: 'unchanged', notAfter: item.decision.notAfter, error: null, errorType: null, warnings: [] }]),
+      items.map((item) => [item, { item, status: 'unchanged', notAfter: item.decision.notAfter, error: null, errorType: null, warnings: [], repaired: [] }]),
     );
+    await repairStep(items, results, dirs.state, opts.log, (item) => recordChanged(deployState, item, deploy));
     if (due.length > 0) {
       await issueDue(due, results, opts, dirs.state, (item) => recordChanged(deployState, item, deploy));
       // Learn the new files' facts now, so the next run finds them cached and writes nothing.
@@ -128,13 +131,12 @@ async function issueDue(
       const done = await withPrepare(item, opts.config.actions, prepare, () => issueOne(item, ctx));
       await published(item);
       for (const w of done.warnings) opts.log.warn(`${item.paths.base} [${item.keyType}]: ${w}`);
+      const before = results.get(item)!;
       results.set(item, {
-        item,
+        ...before,
         status: item.decision.action === 'issue' ? 'issued' : 'renewed',
         notAfter: done.notAfter,
-        error: null,
-        errorType: null,
-        warnings: done.warnings,
+        warnings: [...before.warnings, ...done.warnings],
       });
     } catch (err) {
       fail(item, err);

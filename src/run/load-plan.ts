@@ -1,8 +1,9 @@
 import type { Config } from '../config/load.ts';
-import { keySpecFor, namingFor, planItem, planTargets, type PlanItem } from '../plan/build-plan.ts';
+import { isDue, keySpecFor, namingFor, planItem, planTargets, type PlanItem } from '../plan/build-plan.ts';
 import { decideRenewal } from '../plan/renewal.ts';
 import type { Mode } from '../store/layout.ts';
 import type { FactsCache } from '../store/facts-cache.ts';
+import { ownLinks } from '../store/link-owners.ts';
 import { observeCsr, observeKeyAndCert, resolvePaths } from '../store/observe.ts';
 
 /** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
@@ -27,11 +28,14 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 export async function loadPlan(config: Config, mode: Mode, now: Date, cache: FactsCache): Promise<PlanItem[]> {
   const { settings } = config;
   const naming = namingFor(settings, mode);
-  return mapLimit(planTargets(config.domains), 16, async ({ line, keyType }) => {
-    const paths = await resolvePaths(line.names, keyType, naming);
+  const targets = planTargets(config.domains);
+  // Every certificate's paths first: who owns a per-name link depends on all lines.
+  const owned = ownLinks(await mapLimit(targets, 16, ({ line, keyType }) => resolvePaths(line.names, keyType, naming)));
+  return mapLimit(targets, 16, async ({ line, keyType }, i) => {
+    const paths = owned[i];
     const obs = await observeKeyAndCert(paths, keySpecFor(settings, keyType), cache);
     let item = planItem(line, keyType, paths, obs, settings, now);
-    if (item.decision.action !== 'skip' && !item.decision.newKey) {
+    if (isDue(item) && !item.decision.newKey) {
       obs.csr = await observeCsr(paths);
       item = { ...item, decision: decideRenewal(item.identifiers, obs, settings, now) };
     }

@@ -1,4 +1,5 @@
-import { namingFor, planJson, sectionsFor } from '../../plan/build-plan.ts';
+import { isDue, namingFor, planJson, sectionsFor } from '../../plan/build-plan.ts';
+import { describeLink } from '../../store/links.ts';
 import { FactsCache } from '../../store/facts-cache.ts';
 import { modeDirs } from '../../store/layout.ts';
 import { loadPlan } from '../../run/load-plan.ts';
@@ -32,9 +33,10 @@ export async function planCommand(flags: PlanFlags, io: Io): Promise<number> {
   }
   for (const i of items) {
     const until = i.decision.notAfter ? ` (until ${i.decision.notAfter.toISOString()})` : '';
-    const sections = i.decision.action === 'skip' ? '' : `; then runs ${sectionsFor(config.actions, i).map((s) => `[${s}]`).join(' ')}`;
+    const sections = isDue(i) ? `; then runs ${sectionsFor(config.actions, i).map((s) => `[${s}]`).join(' ')}` : '';
     io.stdout.write(`${i.decision.action.padEnd(6)} ${i.keyType.padEnd(3)} ${i.identifiers.join(' ')}: ${i.decision.reason}${until}${sections}\n`);
     for (const w of i.decision.warnings) io.stdout.write(`       warning: ${w}\n`);
+    for (const f of i.repairs) io.stdout.write(`       repair: ${describeLink(f)}\n`);
   }
   return EXIT.ok;
 }
