@@ -1,7 +1,8 @@
 import type { Config } from '../config/load.ts';
 import { isDue, keySpecFor, namingFor, planItem, planTargets, type PlanItem } from '../plan/build-plan.ts';
 import { decideRenewal } from '../plan/renewal.ts';
-import type { Mode } from '../store/layout.ts';
+import { modeDirs, type Mode } from '../store/layout.ts';
+import { vouchForLinks } from '../store/link-vouch.ts';
 import type { FactsCache } from '../store/facts-cache.ts';
 import { ownLinks } from '../store/link-owners.ts';
 import { observeCsr, observeKeyAndCert, resolvePaths } from '../store/observe.ts';
@@ -20,20 +21,26 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   return out;
 }
 
+const NO_LINKS = { vouched: true, remember: () => {} };
+
 /**
  * Load → decide: observes (through `cache`) every certificate of the config on disk and decides each. Reads
  * keys and certificates only; a CSR is read for due items alone (it never changes whether an
- * item is due, only whether a new CSR is made).
+ * item is due, only whether a new CSR is made). Per-name links are read unless the cache vouches
+ * for all of them (link-vouch.ts); `now` also dates that vouching.
  */
 export async function loadPlan(config: Config, mode: Mode, now: Date, cache: FactsCache): Promise<PlanItem[]> {
   const { settings } = config;
   const naming = namingFor(settings, mode);
   const targets = planTargets(config.domains);
   // Every certificate's paths first: who owns a per-name link depends on all lines.
-  const owned = ownLinks(await mapLimit(targets, 16, ({ line, keyType }) => resolvePaths(line.names, keyType, naming)));
-  return mapLimit(targets, 16, async ({ line, keyType }, i) => {
+  const owned = ownLinks(await mapLimit(targets, 16, async ({ line, keyType }) => ({ keyType, paths: await resolvePaths(line.names, keyType, naming) })));
+  const dirs = modeDirs(naming);
+  const basis = JSON.stringify([naming, config.domains.map((l) => l.names)]);
+  const links = owned.some((p) => p.links.length > 0) ? vouchForLinks(cache, [dirs.key, dirs.cert], basis, now.getTime()) : NO_LINKS;
+  const items = await mapLimit(targets, 16, async ({ line, keyType }, i) => {
     const paths = owned[i];
-    const obs = await observeKeyAndCert(paths, keySpecFor(settings, keyType), cache);
+    const obs = await observeKeyAndCert(paths, keySpecFor(settings, keyType), cache, !links.vouched);
     let item = planItem(line, keyType, paths, obs, settings, now);
     if (isDue(item) && !item.decision.newKey) {
       obs.csr = await observeCsr(paths);
@@ -41,4 +48,7 @@ export async function loadPlan(config: Config, mode: Mode, now: Date, cache: Fac
     }
     return item;
   });
+  // Nothing due and no link wrong: every link was read (none is skipped for a missing target).
+  if (items.every((i) => i.decision.action === 'skip' && i.repairs.length === 0)) links.remember();
+  return items;
 }

@@ -17,12 +17,15 @@ function nonFile(file: string): string | null {
  * owns (one readlink each, never cached: they are what web servers open; only those whose target
  * is there and sound, the others are placed when it is written), and whether something
  * certfleet must not replace blocks its key, certificate or a link. The key and certificate are
- * lstat'ed only when they were unreadable, so a healthy store costs nothing more here.
+ * lstat'ed only when they were unreadable, so a healthy store costs nothing more here. `inspect`
+ * false skips the links (the facts cache vouches for them: link-vouch.ts).
  */
-export function observeIntegrity(paths: CertPaths, obs: Observed, chain: string | null): Integrity {
+export function observeIntegrity(paths: CertPaths, obs: Observed, chain: string | null, inspect = true): Integrity {
+  // The hourly no-op's path: nothing to read, so nothing to allocate either.
+  if ((!inspect || paths.links.length === 0) && obs.key.state !== 'unreadable' && obs.cert.state !== 'unreadable') return { blocked: null, chain, links: [] };
   // A link to a file not (soundly) there yet is left to the issuance that writes it.
   const keyName = path.basename(paths.key);
-  const links = inspectLinks(paths.links).filter((l) => (l.target === keyName ? obs.key : obs.cert).state === 'ok' || l.found === 'blocked');
+  const links = (inspect ? inspectLinks(paths.links) : []).filter((l) => (l.target === keyName ? obs.key : obs.cert).state === 'ok' || l.found === 'blocked');
   const blocked: string[] = [];
   for (const [file, what, state] of [
     [paths.key, 'key', obs.key.state],

@@ -5,6 +5,9 @@ import type { LinkFinding } from './observed.ts';
 import { linkAtomic } from './atomic.ts';
 import type { CertPaths } from './layout.ts';
 
+/** A link to make: its path and the basename it points to (see layout.ts). */
+export type Link = Pick<CertPaths['links'][number], 'path' | 'target'>;
+
 /** What sits at a link path, as lstat/readlink see it. */
 export type LinkEntry = { kind: 'missing' } | { kind: 'symlink'; points: string } | { kind: 'file' } | { kind: 'other'; what: string };
 
@@ -41,7 +44,7 @@ export function readLinkEntry(file: string): LinkEntry {
 }
 
 /** The links of `links` that are not as they must be. Synchronous: a readlink per link. */
-export function inspectLinks(links: CertPaths['links']): LinkFinding[] {
+export function inspectLinks(links: readonly Link[]): LinkFinding[] {
   const out: LinkFinding[] = [];
   for (const l of links) {
     const f = classifyLink(l.target, readLinkEntry(l.path));
@@ -68,7 +71,7 @@ export function displacedDir(stateDir: string): string {
  * whose target does not exist (it would dangle) and anything that is not a file or a link.
  * Returns what it changed (for the run summary) and what the user should know.
  */
-export async function placeLinks(links: CertPaths['links'], stateDir: string): Promise<{ changes: string[]; warnings: string[] }> {
+export async function placeLinks(links: readonly Link[], stateDir: string): Promise<{ changes: string[]; warnings: string[] }> {
   const changes: string[] = [];
   const warnings: string[] = [];
   for (const l of links) {

@@ -86,9 +86,10 @@ function certFacts(pem: string): CertFactsCached {
 
 /**
  * Reads and checks the key and certificate of one certificate (not the CSR: see {@link observeCsr}),
- * the whole chain of the certificate file and the per-name links in `paths` (see integrity.ts).
+ * the whole chain of the certificate file and, unless `inspectLinks` is false (the cache vouches
+ * for them), the per-name links in `paths` (see integrity.ts).
  */
-export async function observeKeyAndCert(paths: CertPaths, spec: KeySpec, cache: FactsCache): Promise<Observed> {
+export async function observeKeyAndCert(paths: CertPaths, spec: KeySpec, cache: FactsCache, inspectLinks = true): Promise<Observed> {
   const obs: Observed = { key: { state: 'missing' }, csr: { state: 'missing' }, cert: { state: 'missing' } };
   try {
     const k = await factsOf(paths.key, cache, keyFacts, isKeyFacts);
@@ -106,7 +107,7 @@ export async function observeKeyAndCert(paths: CertPaths, spec: KeySpec, cache: 
   } catch (err) {
     obs.cert = { state: 'unreadable', error: message(err) };
   }
-  obs.integrity = observeIntegrity(paths, obs, chain);
+  obs.integrity = observeIntegrity(paths, obs, chain, inspectLinks);
   return obs;
 }
 

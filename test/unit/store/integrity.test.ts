@@ -104,3 +104,43 @@ test('observation: the whole chain, cached only while the file is unchanged; wro
     assert.match(blocked.integrity?.blocked ?? '', /-key\.prime256v1\.test\.pem is a directory where this line's key belongs: .*move it away/);
   });
 });
+
+test('the facts cache vouches for all links only while their directories are unchanged and settled', async () => {
+  const { vouchForLinks } = await import('../../../src/store/link-vouch.ts');
+  await withStore(async (dir) => {
+    const keyDir = path.join(dir, 'key');
+    const certDir = path.join(dir, 'cert');
+    await fs.mkdir(keyDir);
+    await fs.mkdir(certDir);
+    await fs.writeFile(path.join(certDir, 'own.pem'), 'x');
+    const links = [{ path: path.join(certDir, 'www.pem'), target: 'own.pem' }];
+    await fs.symlink('own.pem', links[0].path);
+    const cacheFile = path.join(dir, '.certfleet/facts.json');
+    const old = new Date(Date.now() - 60_000);
+    const settle = () => Promise.all([keyDir, certDir].map((d) => fs.utimes(d, old, old)));
+    // As a run that read every link and found them sound.
+    const vouch = async (set = links) => {
+      const cache = await FactsCache.load(cacheFile);
+      const v = vouchForLinks(cache, [keyDir, certDir], JSON.stringify(set), Date.now());
+      v.remember();
+      await cache.save();
+      return v.vouched;
+    };
+
+    assert.equal(await vouch(), false, 'nothing recorded yet; a fresh directory is not recorded either');
+    assert.equal(await vouch(), false, 'changed within the last seconds: never vouched for');
+    await settle();
+    assert.equal(await vouch(), false, 'read and found sound: recorded');
+    assert.equal(await vouch(), true, 'vouched for');
+    assert.equal(await vouch([...links, { path: path.join(certDir, 'mail.pem'), target: 'own.pem' }]), false, 'another set of links');
+    await settle();
+    assert.equal(await vouch(), false, 're-recorded after the other set');
+    assert.equal(await vouch(), true);
+
+    // Re-pointed, and the directory's mtime put back: the ctime still shows it.
+    await fs.rm(links[0].path);
+    await fs.symlink('elsewhere.pem', links[0].path);
+    await settle();
+    assert.equal(await vouch(), false, 'a changed directory is read again');
+  });
+});

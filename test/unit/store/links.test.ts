@@ -21,12 +21,14 @@ test("ownLinks: a line's own file is never a link; the first line naming a name 
   const multi = certPaths(['a.com', 'www.a.com', 'mail.a.com'], 'rsa', naming);
   const single = certPaths(['www.a.com'], 'rsa', naming);
   const later = certPaths(['b.com', 'mail.a.com'], 'rsa', naming);
-  const [m, s, l] = ownLinks([multi, single, later]);
+  const [m, s, l] = ownLinks([multi, single, later].map((paths) => ({ keyType: 'rsa' as const, paths })));
   const linkNames = (p: typeof multi) => p.links.map((x) => path.basename(x.path));
   assert.deepEqual(linkNames(m), ['a.com-key.rsa2048.pem', 'a.com-cert-combined.rsa2048.pem', 'mail.a.com-key.rsa2048.pem', 'mail.a.com-cert-combined.rsa2048.pem'], 'www.a.com is a line of its own');
   assert.deepEqual(s.links, []);
   assert.deepEqual(linkNames(l), ['b.com-key.rsa2048.pem', 'b.com-cert-combined.rsa2048.pem'], 'mail.a.com belongs to the first line naming it');
-  assert.equal(ownLinks([multi])[0], multi, 'unchanged paths are returned as they are');
+  assert.equal(ownLinks([{ keyType: 'rsa', paths: multi }])[0], multi, 'unchanged paths are returned as they are');
+  const ec = certPaths(['www.a.com'], 'ec', naming);
+  assert.equal(ownLinks([{ keyType: 'rsa', paths: multi }, { keyType: 'ec', paths: ec }])[0].links.length, 6, "an EC line's file is not an RSA link's path");
 });
 
 test('placeLinks: re-points, creates, moves a stray file aside, leaves a directory and a missing target alone', async () => {
