@@ -234,6 +234,11 @@ test("a cert link replaced by a stray file: the file is moved aside (kept), the 
 test("a link pointing to another line's files: re-pointed to its own line's", async () => {
   const z = rand();
   await withStore([line3(z), [`b${z}.example.net`, `www.b${z}.example.net`]], async (s) => {
+    // A settled store, whose links the facts cache vouches for (link-vouch.ts): damage still shows.
+    const long = new Date(Date.now() - 60_000);
+    for (const d of ['key', 'cert']) await fs.utimes(path.join(s.dir, 'test', d), long, long);
+    assert.equal((await s.run('--cron', ...DEAD)).code, 0);
+    assert.ok(Object.keys(JSON.parse(await fs.readFile(path.join(s.dir, 'test/.certfleet/facts.json'), 'utf8')).entries).includes('.links'), 'links vouched for');
     const link = s.paths(0, 'rsa').links.find((l) => l.path.includes('/cert/www.'))!;
     const other = path.basename(s.paths(1, 'rsa').cert);
     await fs.rm(link.path);
