@@ -1,7 +1,9 @@
 // The nightly no-op's conf dir, shared by bench/noop.ts and bench/exe.ts: N domains lines, each
-// with a valid RSA and EC certificate issued 10 days ago, so a run finds nothing due.
+// with a valid RSA and EC certificate issued 10 days ago, so a run finds nothing due. A complete
+// store, as a run checks it: each certificate file holds its leaf and the (stand-in) intermediate
+// that signed it, and multi-name lines have their per-name links.
 import { generateKeyPairSync, webcrypto } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as x509 from '@peculiar/x509';
@@ -24,11 +26,28 @@ export async function keyPair(kind: 'rsa' | 'ec'): Promise<Pair> {
   return { pem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, priv, pub, alg };
 }
 
+/** A stand-in intermediate CA (EC P-256, self-signed: no root is checked) for the leaves. */
+async function intermediate(): Promise<{ pair: Pair; cert: x509.X509Certificate }> {
+  const pair = await keyPair('ec');
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: '01',
+    name: 'CN=certfleet bench intermediate',
+    notBefore: new Date(Date.now() - 365 * 86_400_000),
+    notAfter: new Date(Date.now() + 365 * 86_400_000),
+    keys: { privateKey: pair.priv, publicKey: pair.pub },
+    signingAlgorithm: pair.alg as Algorithm,
+    extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true)],
+  });
+  return { pair, cert };
+}
+
 /**
  * A conf dir with `lines` lines, each with a valid 90-day RSA and EC certificate issued 10 days
- * ago (test/ tree), signed with `keys`. Returns its path; the caller removes it.
+ * ago (test/ tree) for `keys`, leaf and intermediate, with per-name links. Returns its path; the
+ * caller removes it.
  */
 export async function makeConf(lines: number, keys: Record<'rsa' | 'ec', Pair>): Promise<string> {
+  const issuer = await intermediate();
   const dir = mkdtempSync(path.join(tmpdir(), 'certfleet-bench-'));
   const naming = { configDir: dir, mode: 'test' as const, rsaTag: 'rsa2048', curveTag: 'prime256v1' };
   for (const sub of ['key', 'csr', 'cert']) mkdirSync(path.join(dir, 'test', sub), { recursive: true });
@@ -44,18 +63,21 @@ export async function makeConf(lines: number, keys: Record<'rsa' | 'ec', Pair>):
     domainLines.push(i % 2 ? names[0] : `site${i}.example.com www mail`);
     for (const kt of ['rsa', 'ec'] as const) {
       const k = keys[kt];
-      const cert = await x509.X509CertificateGenerator.createSelfSigned({
+      const cert = await x509.X509CertificateGenerator.create({
         serialNumber: (i * 2 + (kt === 'rsa' ? 1 : 2)).toString(16).padStart(4, '0'),
-        name: `CN=${names[0]}`,
+        subject: `CN=${names[0]}`,
+        issuer: issuer.cert.subject,
         notBefore,
         notAfter,
-        keys: { privateKey: k.priv, publicKey: k.pub },
-        signingAlgorithm: k.alg as Algorithm,
+        publicKey: k.pub,
+        signingKey: issuer.pair.priv,
+        signingAlgorithm: issuer.pair.alg as Algorithm,
         extensions: [new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: 'dns' as const, value })))],
       });
       const p = certPaths(names, kt, naming);
       writeFileSync(p.key, k.pem, { mode: 0o600 });
-      writeFileSync(p.cert, cert.toString('pem') + '\n');
+      writeFileSync(p.cert, cert.toString('pem') + '\n' + issuer.cert.toString('pem') + '\n');
+      for (const link of p.links) symlinkSync(link.target, link.path);
     }
   }
   writeFileSync(path.join(dir, 'domains'), domainLines.join('\n') + '\n');

@@ -2,12 +2,13 @@
 // under --cron against a bare `node -e 0`, checks it prints nothing and exits 0, and shows how the
 // cost grows with N. No network: the directory URL points at a closed loopback port, so any
 // request would fail the run. Usage: npm run build && npm run bench [-- 100 1000]
+// (CERTFLEET_BIN=path times another build of the binary on the same kind of store.)
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { keyPair, makeConf } from './noop-conf.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../bin/certfleet');
+const BIN = process.env.CERTFLEET_BIN ?? path.resolve(import.meta.dirname, '../bin/certfleet');
 const RUNS = 7;
 
 function median(xs: number[]): number {
