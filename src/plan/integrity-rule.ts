@@ -1,5 +1,17 @@
 import type { Observed } from '../store/observed.ts';
-import type { Decision } from './renewal.ts';
+
+/**
+ * What the rule decides: a renewal's Decision (renewal.ts) narrowed to what it can say; declared
+ * here, not imported, so that renewal.ts, which calls this rule, is not imported back.
+ */
+export interface IntegrityDecision {
+  action: 'renew' | 'fail';
+  reason: string;
+  notAfter: Date | null;
+  newKey: boolean;
+  newCsr: boolean;
+  warnings: string[];
+}
 
 /** What the key rule decided: whether a new key and CSR are made, and why (null when routine). */
 export interface KeyChoice {
@@ -18,7 +30,7 @@ export interface KeyChoice {
  *   fetch the chain again is not kept), reusing the key when it is sound.
  * Returns null when none applies. Pure.
  */
-export function integrityRule(obs: Observed, keys: KeyChoice): Decision | null {
+export function integrityRule(obs: Observed, keys: KeyChoice): IntegrityDecision | null {
   const integrity = obs.integrity;
   const notAfter = obs.cert.state === 'ok' ? obs.cert.notAfter : null;
   if (integrity?.blocked) return { action: 'fail', reason: integrity.blocked, notAfter, newKey: false, newCsr: false, warnings: [] };
