@@ -2,10 +2,12 @@ import type { ActionsConfig } from '../config/actions.ts';
 import type { DomainLine } from '../config/domains.ts';
 import type { Settings } from '../config/settings.ts';
 import type { KeySpec } from '../crypto/keys.ts';
+import { describeLink } from '../store/links.ts';
 import { identifiers, type CertPaths, type KeyType, type Mode, type NamingOptions } from '../store/layout.ts';
 import { groupBySection } from './deployments.ts';
 import type { CertRecord } from '../store/cert-state.ts';
 import { ariWindowFor } from './ari-schedule.ts';
+import type { LinkFinding } from '../store/observed.ts';
 import { decideRenewal, type Decision, type Observed } from './renewal.ts';
 
 /** One (domains line, key type) certificate and what to do about it. A plain value. */
@@ -24,6 +26,13 @@ export interface PlanItem {
   ari: AriView | null;
   /** What keeps a due item from ordering now (failure back-off, rate budget); null: nothing. */
   hold: Hold | null;
+  /** Per-name links of this certificate to repair (without the CA) on this run. */
+  repairs: LinkFinding[];
+}
+
+/** True when the item goes to the CA on this run (issue or renew). */
+export function isDue(item: PlanItem): boolean {
+  return item.decision.action === 'issue' || item.decision.action === 'renew';
 }
 
 /** The CA's window as plan and the run show it. */
@@ -75,7 +84,7 @@ export function planItem(line: DomainLine, keyType: KeyType, paths: CertPaths, o
   const view: AriView | null = r
     ? { start: window?.start ?? null, end: window?.end ?? null, renewAt: window?.renewAt ?? null, explanationURL: window?.explanationURL ?? null, nextPoll: new Date(r.nextPoll), error: r.error }
     : null;
-  return { line: line.line, names: line.names, identifiers: ids, keyType, paths, decision: decideRenewal(ids, obs, settings, now, window, force), cert, ari: view, hold: null };
+  return { line: line.line, names: line.names, identifiers: ids, keyType, paths, decision: decideRenewal(ids, obs, settings, now, window, force), cert, ari: view, hold: null, repairs: obs.integrity?.links ?? [] };
 }
 
 /** The serialisable view `plan --json` prints, one object per item. */
@@ -92,6 +101,7 @@ export function planJson(items: readonly PlanItem[], actions?: ActionsConfig): o
     key: i.paths.key,
     warnings: i.decision.warnings,
     ...timingJson(i),
+    repairs: i.repairs.map(describeLink),
     ...(actions ? { sections: sectionsFor(actions, i) } : {}),
   }));
 }

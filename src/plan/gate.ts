@@ -6,7 +6,7 @@ import type { CertRecord } from '../store/cert-state.ts';
 import { currentFailure, orderBlockedUntil } from './backoff.ts';
 import type { BudgetPlanner } from './budget.ts';
 import { renewalExempt } from './budget.ts';
-import type { PlanItem } from './build-plan.ts';
+import { isDue, type PlanItem } from './build-plan.ts';
 
 /** The account an order would go through: the `replaces` field needs the same directory and account. */
 export interface Account {
@@ -53,7 +53,7 @@ export interface GateOptions {
  */
 export function holdDue(items: readonly PlanItem[], opts: GateOptions): PlanItem[] {
   const held = new Map<PlanItem, PlanItem>();
-  const due = items.filter((i) => i.decision.action !== 'skip');
+  const due = items.filter(isDue);
   const open: PlanItem[] = [];
   for (const item of due) {
     const failure = currentFailure(opts.record(item).failure, opts.context(item));

@@ -1,4 +1,5 @@
 import type { Observed } from '../store/observed.ts';
+import { integrityRule } from './integrity-rule.ts';
 
 export type { Observed };
 
@@ -20,7 +21,8 @@ export interface AriWindow {
 
 /** The decision for one certificate; a plain, serialisable value. */
 export interface Decision {
-  action: 'issue' | 'renew' | 'skip';
+  /** `fail`: the certificate cannot be renewed safely as things are; `reason` says what to do. */
+  action: 'issue' | 'renew' | 'skip' | 'fail';
   reason: string;
   notAfter: Date | null;
   /**
@@ -134,9 +136,10 @@ function reasonFor(m: Moment, remaining: number, life: number, now: number, poli
  * Decides whether one certificate is issued, renewed or left alone, and when it will be due.
  * Pure: `now` and the CA's window are passed in.
  *
- * First the files: a missing or unreadable certificate, a key that is unreadable or not what
- * the config asks for, other names than the line, or a certificate for another key make it due
- * now. Then the timing rules of {@link timingMoments}: the earliest moment decides, and the
+ * First the files: damage found by the integrity check (plan/integrity-rule.ts), a missing or
+ * unreadable certificate, a key that is unreadable or not what the config asks for, other names
+ * than the line, or a certificate for another key make it due now (or fail it).
+ * Then the timing rules of {@link firstMoment}: the earliest moment decides, and the
  * certificate is due once it has passed.
  *
  * `want` holds the line's identifiers, lowercased and deduplicated. `force` (`--force`) renews a
@@ -150,6 +153,9 @@ export function decideRenewal(want: readonly string[], obs: Observed, policy: Re
   const decision = (action: Decision['action'], reason: string, renewAt: Date | null, basis: Decision['basis'], warnings: string[] = [], fresh = action !== 'skip'): Decision => ({
     action, reason, notAfter, renewAt, basis, newKey: fresh && keys.newKey, newCsr: fresh && keys.newCsr, warnings,
   });
+  // Damage the leaf's dates cannot show (a lost key, a broken chain, a blocked path) comes first.
+  const damaged = integrityRule(obs, keys);
+  if (damaged) return { ...damaged, renewAt: null, basis: 'files' };
   if (cert.state === 'missing') return decision('issue', keys.why ?? 'no certificate yet', null, 'files');
   if (cert.state === 'unreadable') return decision('renew', `certificate unreadable (${cert.error})${keys.why ? `; ${keys.why}` : ''}`, null, 'files');
   if (keys.why) return decision('renew', `${keys.why}; a new key replaces it`, null, 'files');

@@ -11,6 +11,8 @@ export interface ItemResult {
   /** The ACME problem type (`rateLimited`, `connection`, …) or error class of a failure. */
   errorType: string | null;
   warnings: string[];
+  /** What was repaired without the CA (per-name links), one line each; a change even when `unchanged`. */
+  repaired: string[];
 }
 
 /** The whole run's result, as `--json` prints it. */
@@ -39,9 +41,9 @@ export function expiringSoon(s: RunSummary): ItemResult[] {
   return s.results.filter((r) => !['issued', 'renewed'].includes(r.status) && r.notAfter && r.notAfter.getTime() - s.at.getTime() < SOON_MS);
 }
 
-/** True when the run tried something, deployed, or a certificate expires soon: what `--cron` reports. */
+/** True when the run tried or repaired something, deployed, or a certificate expires soon: what `--cron` reports. */
 export function noteworthy(s: RunSummary): boolean {
-  return s.deployments.length > 0 || s.results.some((r) => ATTEMPTED.includes(r.status)) || expiringSoon(s).length > 0;
+  return s.deployments.length > 0 || s.results.some((r) => ATTEMPTED.includes(r.status) || r.repaired.length > 0) || expiringSoon(s).length > 0;
 }
 
 /**
@@ -72,6 +74,7 @@ export function summaryJson(s: RunSummary): string {
         errorType: r.errorType,
         warnings: r.warnings,
         ...timingJson(r.item),
+        repaired: r.repaired,
       })),
       deployments: s.deployments.map((d) => ({
         section: d.section,
@@ -109,6 +112,7 @@ function holdText(r: ItemResult): string {
 export function summaryText(s: RunSummary, opts: { cron?: boolean } = {}): string {
   const lines: string[] = [];
   for (const r of s.results) {
+    for (const m of r.repaired) lines.push(`repaired ${r.item.keyType.padEnd(3)} ${r.item.identifiers.join(' ')}: ${m}`);
     if (r.status === 'unchanged' || (opts.cron && !ATTEMPTED.includes(r.status))) continue;
     const what = `${r.status.padEnd(8)} ${r.item.keyType.padEnd(3)} ${r.item.identifiers.join(' ')}`;
     lines.push(r.status === 'failed' ? `${what}: ${r.error}` : r.item.hold ? `${what}${holdText(r)}` : `${what} (until ${r.notAfter?.toISOString()})`);

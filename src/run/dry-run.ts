@@ -3,7 +3,8 @@ import { groupBySection, prepareCommands } from '../plan/deployments.ts';
 import { mergePending } from '../actions/deploy-state.ts';
 import { owedDeployments } from './deploy-step.ts';
 import type { Config } from '../config/load.ts';
-import { namingFor, planJson } from '../plan/build-plan.ts';
+import { isDue, namingFor, planJson } from '../plan/build-plan.ts';
+import { describeLink } from '../store/links.ts';
 import { FactsCache } from '../store/facts-cache.ts';
 import { modeDirs, type Mode } from '../store/layout.ts';
 import { CertStateStore } from '../store/cert-state.ts';
@@ -24,7 +25,7 @@ export async function dryRun(config: Config, mode: Mode, now: Date, account: Acc
   const decided = await loadPlan(config, mode, now, await FactsCache.load(FactsCache.fileIn(dirs.state)), state, opts.selection);
   // Held as the run would hold them: a back-off (unless --retry/--force) or the rate budget.
   const items = await gateDue(decided, config, mode, state, account, now, Boolean(opts.retry || opts.selection?.force));
-  const due = items.filter((i) => i.decision.action !== 'skip' && !i.hold);
+  const due = items.filter((i) => isDue(i) && !i.hold);
   const held = items.filter((i) => i.hold);
   const owed = (await DeployState.load(dirs.state)).pending();
   const changed = due.map((i) => ({ names: i.names, keyType: i.keyType, certPath: i.paths.cert, keyPath: i.paths.key }));
@@ -33,6 +34,10 @@ export async function dryRun(config: Config, mode: Mode, now: Date, account: Acc
   const deployments = owedDeployments(pending, { actions, domains: config.domains, configDir: settings.configDir, mode });
 
   const lines: string[] = [];
+  for (const i of items) {
+    if (i.decision.action === 'fail') lines.push(`would fail ${i.keyType} ${i.identifiers.join(' ')}: ${i.decision.reason}`);
+    for (const f of i.repairs) lines.push(`would repair ${i.keyType} ${i.identifiers.join(' ')}: ${describeLink(f)}`);
+  }
   for (const i of due) {
     lines.push(`would ${i.decision.action} ${i.keyType} ${i.identifiers.join(' ')}: ${i.decision.reason}`);
     for (const p of prepareCommands(actions, i.names)) for (const c of p.commands) lines.push(`  prepare [${c.section}]: ${c.command}`);

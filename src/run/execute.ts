@@ -1,5 +1,5 @@
 import { FactsCache } from '../store/facts-cache.ts';
-import { keySpecFor, stateKey, type PlanItem } from '../plan/build-plan.ts';
+import { isDue, keySpecFor, stateKey, type PlanItem } from '../plan/build-plan.ts';
 import type { ItemResult, RunSummary } from '../report/summary.ts';
 import { sweepTemps } from '../store/atomic.ts';
 import { CertStateStore } from '../store/cert-state.ts';
@@ -9,10 +9,11 @@ import { recoverPublishes } from '../store/publish.ts';
 import { observeKeyAndCert } from '../store/observe.ts';
 import { DeployState } from '../actions/deploy-state.ts';
 import { deployPending, recordChanged, type DeployContext } from './deploy-step.ts';
-import { decideAll, mapLimit, observeAll } from './load-plan.ts';
+import { decideAll, mapLimit, observeAll, settleLinks } from './load-plan.ts';
 import { directoryOnce, pollTargets } from './renewal-step.ts';
 import { prepareModeTree } from './mode-tree.ts';
 import { reportDecisionWarnings } from './decision-warnings.ts';
+import { repairStep, resultKey } from './repair-step.ts';
 import type { RunOptions } from './run-options.ts';
 
 export type { RunOptions } from './run-options.ts';
@@ -54,36 +55,45 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
       now: opts.now,
     };
     const cache = await FactsCache.load(FactsCache.fileIn(dirs.state));
+    if (cache.discarded) opts.log.info(`facts cache ${FactsCache.fileIn(dirs.state)} discarded (${cache.discarded}); rebuilt from the files`);
     const state = await CertStateStore.load(CertStateStore.fileIn(dirs.state));
     if (state.problem) opts.log.warn(state.problem);
     // Observed and decided after taking the lock: another run may have just renewed everything.
-    const observations = await observeAll(opts.config, opts.mode, cache, selection.only);
+    const seen = await observeAll(opts.config, opts.mode, cache, opts.now(), selection.only);
     const directory = directoryOnce(opts.directoryUrl, 15_000, (m) => opts.log.info(m));
-    const polls = pollTargets(observations, state, settings.acme[opts.mode].ari, opts.now());
+    const polls = pollTargets(seen.observations, state, settings.acme[opts.mode].ari, opts.now());
     if (polls.length > 0) {
       const { pollRenewalInfo } = await import('./ari-poll.ts');
       await pollRenewalInfo(polls, await directory(), state, { now: opts.now(), random: opts.random ?? Math.random, timeoutMs: 15_000, info: (m) => opts.log.info(m) });
     }
-    let items = await decideAll(observations, opts.config, opts.mode, opts.now(), state, selection.force);
+    let items = await decideAll(seen.observations, opts.config, opts.mode, opts.now(), state, selection.force);
+    settleLinks(seen, items);
     // Decision warnings would repeat every run: mailed by cron once per change, not hourly.
     await reportDecisionWarnings(items, dirs.state, opts.log);
-    const results = new Map<PlanItem, ItemResult>();
-    if (items.some((i) => i.decision.action !== 'skip')) {
+    const results = new Map<string, ItemResult>(
+      items.map((item) => [resultKey(item), { item, status: 'unchanged', notAfter: item.decision.notAfter, error: null, errorType: null, warnings: [], repaired: [] }]),
+    );
+    // Damage that needs no CA first: blocked paths fail, wrong links are put right.
+    await repairStep(items, results, dirs.state, opts.log, (item) => recordChanged(deployState, item, deploy));
+    if (items.some(isDue)) {
       const { issueDue } = await import('./issue-step.ts');
       items = await issueDue(items, results, { ...opts, state, stateDir: dirs.state, directory, retry: Boolean(opts.retry || selection.force) }, (item) =>
         recordChanged(deployState, item, deploy),
       );
       // Learn the new files' facts now, so the next run finds them cached and writes nothing.
-      const changed = items.filter((i) => results.get(i)?.status === 'issued' || results.get(i)?.status === 'renewed');
+      const changed = items.filter((i) => ['issued', 'renewed'].includes(results.get(resultKey(i))!.status));
       await mapLimit(changed, 16, (item) => observeKeyAndCert(item.paths, keySpecFor(settings, item.keyType), cache));
     }
     await cache.save().catch((err: Error) => opts.log.warn(`could not save the facts cache: ${err.message}`));
     // With --only, the records of lines not looked at are kept.
     await state.save(selection.only.length ? null : keysOf(items), new Date(opts.now().getTime() - WEEK));
     const deployments = await deployPending(deployState, deploy);
-    const held = (item: PlanItem): ItemResult['status'] => (item.hold ? (item.hold.kind === 'backoff' ? 'waiting' : 'deferred') : 'unchanged');
-    const summaryOf = (item: PlanItem): ItemResult =>
-      results.get(item) ?? { item, status: held(item), notAfter: item.decision.notAfter, error: null, errorType: null, warnings: [] };
+    // A due item the gate held is `waiting` (failure back-off) or `deferred` (rate budget).
+    const summaryOf = (item: PlanItem): ItemResult => {
+      const r = results.get(resultKey(item))!;
+      const held = r.status === 'unchanged' && item.hold ? (item.hold.kind === 'backoff' ? 'waiting' : 'deferred') : r.status;
+      return { ...r, item, status: held };
+    };
     return { mode: opts.mode, directory: opts.directoryUrl, at: opts.now(), results: items.map(summaryOf), deployments };
   } finally {
     await lock.release();

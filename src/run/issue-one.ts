@@ -3,7 +3,8 @@ import { parseCertChain } from '../crypto/cert.ts';
 import { createCsrPem } from '../crypto/csr.ts';
 import { generateKeyPem, parsePrivateKey, spkiSha256, type KeySpec } from '../crypto/keys.ts';
 import type { PlanItem } from '../plan/build-plan.ts';
-import { MODE_KEY, MODE_PUBLIC, linkAtomic, stage } from '../store/atomic.ts';
+import { MODE_KEY, MODE_PUBLIC, stage } from '../store/atomic.ts';
+import { placeLinks } from '../store/links.ts';
 import { publishTogether, type Move } from '../store/publish.ts';
 import type { Issuer } from './issuer.ts';
 
@@ -55,11 +56,7 @@ export async function issueOne(item: PlanItem, ctx: IssueContext, order: { repla
   }
   await publishTogether(ctx.stateDir, moves);
 
-  const warnings: string[] = [];
-  for (const link of paths.links) {
-    if (!(await linkAtomic(link.path, link.target))) {
-      warnings.push(`left ${link.path} alone: it is a real file (that name has a line of its own), not a link`);
-    }
-  }
+  // Only the links this certificate owns (store/link-owners.ts): never another line's own file.
+  const { warnings } = await placeLinks(paths.links, ctx.stateDir);
   return { notAfter: facts.notAfter, notBefore: facts.notBefore, serial: facts.serial, certId: facts.certId, replaced, warnings };
 }

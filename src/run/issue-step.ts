@@ -7,7 +7,7 @@
 import { AcmeProblemError } from '../acme/errors.ts';
 import type { DirectoryInfo } from '../acme/renewal-info.ts';
 import { recordFailure } from '../plan/backoff.ts';
-import { keySpecFor, stateKey, type PlanItem } from '../plan/build-plan.ts';
+import { isDue, keySpecFor, stateKey, type PlanItem } from '../plan/build-plan.ts';
 import { exemptFromBudget, replacesFor, type Account } from '../plan/gate.ts';
 import { registeredDomains } from '../plan/budget.ts';
 import type { ItemResult } from '../report/summary.ts';
@@ -16,6 +16,7 @@ import type { PollTarget } from './ari-poll.ts';
 import type { RunOptions } from './run-options.ts';
 import { mapLimit } from './load-plan.ts';
 import { NameLocks, withPrepare } from './prepare-step.ts';
+import { resultKey } from './repair-step.ts';
 import { budgetApplies, checkProfile, failureContext, gateDue } from './renewal-step.ts';
 
 /** What the ordering step needs beyond the run's options. */
@@ -45,7 +46,7 @@ function describeHold(item: PlanItem): string {
  */
 export async function issueDue(
   items: PlanItem[],
-  results: Map<PlanItem, ItemResult>,
+  results: Map<string, ItemResult>,
   opts: IssueStepOptions,
   published: (item: PlanItem) => Promise<void>,
 ): Promise<PlanItem[]> {
@@ -56,7 +57,8 @@ export async function issueDue(
   const account: Account = { directory: opts.directoryUrl, thumbprint: jwkThumbprint(opts.accountKeyPem) };
   const gated = await gateDue(items, config, mode, state, account, now, opts.retry);
   for (const item of gated) if (item.hold) opts.log.info(`${item.paths.base} [${item.keyType}]: due (${item.decision.reason}); ${describeHold(item)}`);
-  const due = gated.filter((i) => i.decision.action !== 'skip' && !i.hold);
+  // Only what the run has not already settled (a failed repair) goes to the CA.
+  const due = gated.filter((i) => isDue(i) && !i.hold && results.get(resultKey(i))!.status === 'unchanged');
   if (due.length === 0) return gated;
 
   const profile = settings.acme[mode].profile;
@@ -66,7 +68,8 @@ export async function issueDue(
   const fail = (item: PlanItem, err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);
     opts.log.error(`${item.paths.base} [${item.keyType}]: ${message}`);
-    results.set(item, { item, status: 'failed', notAfter: item.decision.notAfter, error: message, errorType: errorType(err), warnings: [] });
+    const r = results.get(resultKey(item))!;
+    results.set(resultKey(item), { ...r, item, status: 'failed', error: message, errorType: errorType(err) });
     const key = stateKey(item.paths);
     const retryAfter = err instanceof AcmeProblemError ? err.retryAfter : null;
     const record = state.get(key);
@@ -100,7 +103,8 @@ export async function issueDue(
       if (done.certId) fresh.push({ key, certId: done.certId });
       await published(item);
       for (const w of done.warnings) opts.log.warn(`${item.paths.base} [${item.keyType}]: ${w}`);
-      results.set(item, { item, status: item.decision.action === 'issue' ? 'issued' : 'renewed', notAfter: done.notAfter, error: null, errorType: null, warnings: done.warnings });
+      const r = results.get(resultKey(item))!;
+      results.set(resultKey(item), { ...r, item, status: item.decision.action === 'issue' ? 'issued' : 'renewed', notAfter: done.notAfter, warnings: [...r.warnings, ...done.warnings] });
     } catch (err) {
       fail(item, err);
     }

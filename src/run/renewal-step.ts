@@ -8,7 +8,7 @@ import type { Config } from '../config/load.ts';
 import { ConfigError } from '../config/diagnostics.ts';
 import { LETS_ENCRYPT_LIMITS } from '../config/acme-endpoints.ts';
 import { ariPollDue } from '../plan/ari-schedule.ts';
-import { stateKey, type PlanItem } from '../plan/build-plan.ts';
+import { isDue, stateKey, type PlanItem } from '../plan/build-plan.ts';
 import { BudgetPlanner, registeredDomains } from '../plan/budget.ts';
 import { holdDue, type Account } from '../plan/gate.ts';
 import type { CertStateStore } from '../store/cert-state.ts';
@@ -77,7 +77,7 @@ export function failureContext(config: Config, item: PlanItem): string {
 export async function gateDue(
   items: PlanItem[], config: Config, mode: Mode, state: CertStateStore, account: Account, now: Date, retry: boolean,
 ): Promise<PlanItem[]> {
-  if (!items.some((i) => i.decision.action !== 'skip')) return items;
+  if (!items.some(isDue)) return items;
   let budget = null;
   if (budgetApplies(config, mode, account.directory)) {
     const { getDomain } = await import('tldts');

@@ -9,8 +9,23 @@ interface Entry {
   facts: unknown;
 }
 
-// 3: certificate facts carry the ARI CertID.
+// 3: certificate facts carry the ARI CertID and the verdict on the whole chain (crypto/chain.ts).
 const VERSION = 3;
+
+function isEntry(e: unknown): e is Entry {
+  const x = e as Entry | null;
+  return typeof x === 'object' && x !== null && typeof x.sig === 'string' && typeof x.facts === 'object' && x.facts !== null;
+}
+
+/** Null when `data` is a cache of this version with well-formed entries, else why it is not used. */
+function cacheProblem(data: unknown): string | null {
+  const d = data as { version?: unknown; entries?: unknown } | null;
+  if (typeof d !== 'object' || d === null || Array.isArray(d)) return 'not a JSON object';
+  if (d.version !== VERSION) return null; // another version: dropped silently, not damage
+  if (typeof d.entries !== 'object' || d.entries === null || Array.isArray(d.entries)) return '"entries" is not an object';
+  const bad = Object.keys(d.entries).find((k) => !isEntry((d.entries as Record<string, unknown>)[k]));
+  return bad === undefined ? null : `entry ${JSON.stringify(bad)} has the wrong shape`;
+}
 
 /**
  * What certfleet learned from parsing key and certificate files, keyed by path and a file
@@ -22,6 +37,8 @@ const VERSION = 3;
 export class FactsCache {
   private readonly used = new Map<string, Entry>();
   private changed = false;
+  /** Why the cache file was discarded (garbage or a wrong shape), or null; for the run to mention. */
+  discarded: string | null = null;
 
   /** Entries are keyed relative to this directory (the mode dir), which keeps the file small. */
   private readonly root: string;
@@ -42,15 +59,34 @@ export class FactsCache {
     return path.join(stateDir, 'facts.json');
   }
 
-  /** Reads the cache file; a missing or unreadable one is an empty cache (it is only a cache). */
+  /**
+   * Reads the cache file. A missing one, one of another version, or a damaged one (not JSON, or
+   * any entry of the wrong shape) is an empty cache: it is only a cache, and the next save
+   * replaces it. {@link discarded} says why a damaged one was dropped.
+   */
   static async load(file: string | null): Promise<FactsCache> {
     if (!file) return new FactsCache(null, {});
+    let text: string;
     try {
-      const data = JSON.parse(await fs.readFile(file, 'utf8')) as { version?: number; entries?: Record<string, Entry> };
-      return new FactsCache(file, data.version === VERSION && data.entries ? data.entries : {});
+      text = await fs.readFile(file, 'utf8');
     } catch {
       return new FactsCache(file, {});
     }
+    let data: unknown;
+    let problem: string | null;
+    try {
+      data = JSON.parse(text);
+      problem = cacheProblem(data);
+    } catch {
+      problem = 'not JSON';
+    }
+    const d = data as { version?: number; entries?: Record<string, Entry> };
+    const cache = new FactsCache(file, !problem && d.version === VERSION ? (d.entries as Record<string, Entry>) : {});
+    if (problem) {
+      cache.discarded = problem;
+      cache.changed = true;
+    }
+    return cache;
   }
 
   /** The signature of a file as `stat` saw it. */
@@ -58,13 +94,16 @@ export class FactsCache {
     return `${st.ino.toString(36)}.${st.size.toString(36)}.${st.mtimeMs.toString(36)}.${st.ctimeMs.toString(36)}.${st.dev.toString(36)}`;
   }
 
-  /** Facts stored for `path` under this signature, or undefined. */
-  get<T>(file: string, sig: string): T | undefined {
+  /**
+   * Facts stored for `path` under this signature, or undefined. Facts that fail `valid` (a cache
+   * edited by hand, or written by another build) are never returned: the caller parses again.
+   */
+  get<T>(file: string, sig: string, valid: (facts: unknown) => facts is T): T | undefined {
     const k = this.key(file);
-    const e = this.entries[k];
-    if (!e || e.sig !== sig) return undefined;
+    const e = Object.hasOwn(this.entries, k) ? this.entries[k] : undefined;
+    if (!e || e.sig !== sig || !valid(e.facts)) return undefined;
     this.used.set(k, e);
-    return e.facts as T;
+    return e.facts;
   }
 
   /** Records facts for `path`. */

@@ -12,8 +12,11 @@ export interface CertPaths {
   key: string;
   csr: string;
   cert: string;
-  /** Per-name relative symlinks (multi-name lines only, CN included): link path → target basename. */
-  links: { path: string; target: string }[];
+  /**
+   * Per-name relative symlinks (multi-name lines only, CN included): link path → target basename;
+   * `stem` is the name's part of the link's file name (a line whose base is that stem owns the path).
+   */
+  links: { path: string; target: string; stem: string }[];
 }
 
 /**
@@ -121,8 +124,8 @@ export function certPaths(names: readonly string[], keyType: KeyType, opts: Nami
   if (names.length > 1) {
     for (const name of new Set(names)) {
       const stem = fileSafe(name);
-      links.push({ path: `${dirs.key}${path.sep}${keyName(stem)}`, target: keyName(b) });
-      links.push({ path: `${dirs.cert}${path.sep}${certName(stem)}`, target: certName(b) });
+      links.push({ path: `${dirs.key}${path.sep}${keyName(stem)}`, target: keyName(b), stem });
+      links.push({ path: `${dirs.cert}${path.sep}${certName(stem)}`, target: certName(b), stem });
     }
   }
   return {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { namingFor, planJson, sectionsFor, type PlanItem } from '../../plan/build-plan.ts';
+import { isDue, namingFor, planJson, sectionsFor, type PlanItem } from '../../plan/build-plan.ts';
 import { CertStateStore } from '../../store/cert-state.ts';
+import { describeLink } from '../../store/links.ts';
 import { FactsCache } from '../../store/facts-cache.ts';
 import { modeDirs } from '../../store/layout.ts';
 import { loadPlan } from '../../run/load-plan.ts';
@@ -38,6 +39,7 @@ function detailLines(i: PlanItem): string[] {
   if (h?.kind === 'backoff') out.push(`waiting until ${h.until.toISOString()}: ${h.rateLimited ? "the CA's rate limit" : `back-off after ${h.failures} failure${h.failures === 1 ? '' : 's'}`} (last: ${h.lastError}); --retry orders now`);
   if (h?.kind === 'deferred') out.push(`deferred: its slot under the CA's rate limits comes ${h.until.toISOString()}`);
   for (const w of i.decision.warnings) out.push(`warning: ${w}`);
+  for (const f of i.repairs) out.push(`repair: ${describeLink(f)}`);
   return out;
 }
 
@@ -64,7 +66,7 @@ export async function planCommand(flags: PlanFlags, io: Io): Promise<number> {
   }
   for (const i of items) {
     const until = i.decision.notAfter ? ` (until ${i.decision.notAfter.toISOString()})` : '';
-    const sections = i.decision.action === 'skip' ? '' : `; then runs ${sectionsFor(config.actions, i).map((s) => `[${s}]`).join(' ')}`;
+    const sections = isDue(i) ? `; then runs ${sectionsFor(config.actions, i).map((s) => `[${s}]`).join(' ')}` : '';
     const action = i.hold ? (i.hold.kind === 'backoff' ? 'wait' : 'defer') : i.decision.action;
     io.stdout.write(`${action.padEnd(6)} ${i.keyType.padEnd(3)} ${i.identifiers.join(' ')}: ${i.decision.reason}${until}${sections}\n`);
     for (const line of detailLines(i)) io.stdout.write(`       ${line}\n`);

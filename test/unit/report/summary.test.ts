@@ -6,9 +6,9 @@ import { failed, noteworthy, summaryText, type ItemResult, type RunSummary } fro
 const at = new Date('2027-03-01T00:00:00Z');
 const DAY = 86_400_000;
 const item = (name: string, hold: PlanItem['hold'] = null): PlanItem =>
-  ({ line: 1, names: [name], identifiers: [name], keyType: 'ec', paths: { base: name, key: '', csr: '', cert: '', links: [] }, decision: { action: 'skip', reason: '', notAfter: null, renewAt: null, basis: 'lifetime', newKey: false, newCsr: false, warnings: [] }, cert: null, ari: null, hold }) as PlanItem;
+  ({ line: 1, names: [name], identifiers: [name], keyType: 'ec', paths: { base: name, key: '', csr: '', cert: '', links: [] }, decision: { action: 'skip', reason: '', notAfter: null, renewAt: null, basis: 'lifetime', newKey: false, newCsr: false, warnings: [] }, cert: null, ari: null, hold, repairs: [] }) as PlanItem;
 const result = (name: string, status: ItemResult['status'], notAfterDays: number, hold: PlanItem['hold'] = null): ItemResult =>
-  ({ item: item(name, hold), status, notAfter: new Date(at.getTime() + notAfterDays * DAY), error: status === 'failed' ? 'boom' : null, errorType: null, warnings: [] });
+  ({ item: item(name, hold), status, notAfter: new Date(at.getTime() + notAfterDays * DAY), error: status === 'failed' ? 'boom' : null, errorType: null, warnings: [], repaired: [] });
 const summary = (results: ItemResult[]): RunSummary => ({ mode: 'test', directory: 'x', at, results, deployments: [] });
 
 test('--cron: nothing when nothing was tried and nothing expires soon', () => {
