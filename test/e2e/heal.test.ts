@@ -110,7 +110,7 @@ async function assertNoop(store: Store): Promise<void> {
   const res = await store.run('--cron', ...DEAD);
   assert.equal(res.code, 0, res.stderr);
   assert.equal(res.stderr, '', 'nothing to say under --cron');
-  assert.deepEqual(res.json.counts, { issued: 0, renewed: 0, unchanged: store.lines.length * 2, failed: 0 });
+  assert.deepEqual(res.json.counts, { issued: 0, renewed: 0, unchanged: store.lines.length * 2, failed: 0, waiting: 0, deferred: 0 });
   assert.deepEqual(res.json.results.flatMap((r) => r.repaired), []);
   assert.deepEqual(res.json.deployments, []);
   const plan = await store.plan();
@@ -285,7 +285,7 @@ test('a facts cache of garbage, then one of wrong field types: discarded, the ru
     await fs.writeFile(cache, JSON.stringify(good));
     const typed = await s.run(...DEAD);
     assert.equal(typed.code, 0, typed.stderr);
-    assert.deepEqual(typed.json.counts, { issued: 0, renewed: 0, unchanged: 2, failed: 0 });
+    assert.deepEqual(typed.json.counts, { issued: 0, renewed: 0, unchanged: 2, failed: 0, waiting: 0, deferred: 0 });
     good.entries = { 'cert/x.pem': { sig: 1, facts: null } };
     await fs.writeFile(cache, JSON.stringify(good));
     const shaped = await s.run(...DEAD);
