@@ -4,6 +4,7 @@ import type { CertGroup } from '../plan/deployments.ts';
 import { assertSafeName } from '../plan/placeholders.ts';
 import { MODE_STATE, readIfExists, writeAtomic } from '../store/atomic.ts';
 import { ensureDir, MODE_DIR_PRIVATE, MODE_DIR_PUBLIC } from '../store/dirs.ts';
+import { setAside } from '../store/set-aside.ts';
 
 /** The deploy state's file name inside the state dir (`<configDir>/<mode>/.certfleet/`). */
 export const DEPLOY_STATE_FILE = 'deploy.json';
@@ -18,6 +19,18 @@ export interface PendingDeployment extends CertGroup {
   attempts: number;
   /** When the last attempt failed (ISO 8601), or null. */
   lastFailure: string | null;
+  /**
+   * An attempt that started and has not been settled: its commands leave exit-status markers
+   * (see deploy-attempts.ts), so a run that died during it is settled by what they say.
+   */
+  attempt?: DeployAttempt;
+}
+
+/** A deployment started: which certificates it covers and how many commands it runs. */
+export interface DeployAttempt {
+  id: string;
+  certPaths: string[];
+  commands: number;
 }
 
 /** How one section's deployment went, for {@link settlePending}. */
@@ -56,9 +69,10 @@ export function settlePending(pending: readonly PendingDeployment[], outcome: De
   const done = new Set(outcome.certPaths);
   return pending.flatMap((entry) => {
     if (entry.section !== outcome.section) return [entry];
-    if (!outcome.ok) return [{ ...entry, attempts: entry.attempts + 1, lastFailure: now.toISOString() }];
+    const { attempt: _, ...rest } = entry;
+    if (!outcome.ok) return [{ ...rest, attempts: entry.attempts + 1, lastFailure: now.toISOString() }];
     const certs = entry.certs.filter((cert) => !done.has(cert.certPath));
-    return certs.length === 0 ? [] : [{ ...entry, certs }];
+    return certs.length === 0 ? [] : [{ ...rest, certs }];
   });
 }
 
@@ -83,17 +97,26 @@ export class DeployState {
   }
 
   /**
-   * Reads `<stateDir>/deploy.json`; a missing file is no pending deployment. Throws, naming the
-   * file, when it is unreadable or malformed: forgetting owed deployments silently is worse.
+   * Reads `<stateDir>/deploy.json`; a missing file is no pending deployment. A malformed file
+   * never stops a run: it is reported through `warn`, naming the file and what was lost, and
+   * (with `repair`, under the run lock) set aside as `deploy.json.damaged-<time>` so the next
+   * write starts afresh; without `repair` (plan, dry run) nothing is renamed.
    */
-  static async load(stateDir: string): Promise<DeployState> {
+  static async load(stateDir: string, opts: { warn?: (message: string) => void; repair?: boolean; now?: Date } = {}): Promise<DeployState> {
     const file = path.join(stateDir, DEPLOY_STATE_FILE);
     const text = await readIfExists(file);
     if (text === null) return new DeployState(file, []);
     try {
       return new DeployState(file, parseState(JSON.parse(text)));
     } catch (err) {
-      throw new Error(`${file}: ${(err as Error).message}; fix the file, or remove it to forget the pending deployments it holds`, { cause: err });
+      const aside = opts.repair ? await setAside(file, opts.now ?? new Date()) : null;
+      opts.warn?.(
+        `${file}: ${(err as Error).message}${aside ? `; kept as ${aside}` : ''}. The deployments it still owed are forgotten: ` +
+          'if a certificate was renewed lately, run its upload and update commands by hand',
+      );
+      const state = new DeployState(file, []);
+      if (!aside) state.written = '';
+      return state;
     }
   }
 
@@ -105,6 +128,23 @@ export class DeployState {
   /** Records `groups` as owed ({@link mergePending}) and writes the file. Rejects if the write fails. */
   record(groups: readonly CertGroup[], now: Date): Promise<void> {
     return this.update((entries) => mergePending(entries, groups, now));
+  }
+
+  /**
+   * Marks the start of a section's deployment (durably, before its first command), so a run that
+   * dies during it is settled by its commands' markers instead of repeated blindly.
+   */
+  begin(section: string, attempt: DeployAttempt): Promise<void> {
+    return this.update((entries) => entries.map((e) => (e.section === section ? { ...e, attempt } : e)));
+  }
+
+  /** Forgets an unfinished attempt (its commands did not all run): the section is owed as before. */
+  abandon(section: string): Promise<void> {
+    return this.update((entries) => entries.map((e) => {
+      if (e.section !== section) return e;
+      const { attempt: _, ...rest } = e;
+      return rest;
+    }));
   }
 
   /** Applies `outcome` ({@link settlePending}) and writes the file. Rejects if the write fails. */
@@ -144,7 +184,31 @@ function parseState(data: unknown): PendingDeployment[] {
       throw new Error(`${where}: needs section, since, attempts, lastFailure and certs`);
     }
     const certs = entry.certs.map((cert: unknown, i) => parseCert(cert, `${where}.certs[${i}]`));
-    return { section: entry.section, since: entry.since, attempts: entry.attempts, lastFailure: entry.lastFailure, certs };
+    const attempt = parseAttempt(entry.attempt, where);
+    return { section: entry.section, since: entry.since, attempts: entry.attempts, lastFailure: entry.lastFailure, certs, ...(attempt ? { attempt } : {}) };
+  });
+}
+
+function parseAttempt(raw: unknown, where: string): DeployAttempt | null {
+  if (raw === undefined) return null;
+  const a = raw as Record<string, unknown>;
+  if (typeof a?.id !== 'string' || !/^[0-9a-f]{16}$/.test(a.id) || typeof a.commands !== 'number' || !Array.isArray(a.certPaths)
+    || !a.certPaths.every((p) => typeof p === 'string')) {
+    throw new Error(`${where}.attempt: needs id, commands and certPaths`);
+  }
+  return { id: a.id, commands: a.commands, certPaths: a.certPaths as string[] };
+}
+
+/**
+ * The owed groups a publish journal carries (see store/publish.ts), checked as strictly as the
+ * state file. Throws, naming what is wrong.
+ */
+export function parseOwedGroups(raw: unknown): CertGroup[] {
+  if (!Array.isArray(raw)) throw new Error('owed deployments must be an array');
+  return raw.map((g: unknown, index) => {
+    const group = g as Record<string, unknown>;
+    if (typeof group?.section !== 'string' || !Array.isArray(group.certs)) throw new Error(`owed[${index}]: needs section and certs`);
+    return { section: group.section, certs: group.certs.map((c: unknown, i) => parseCert(c, `owed[${index}].certs[${i}]`)) };
   });
 }
 

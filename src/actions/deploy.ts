@@ -1,6 +1,7 @@
 import type { DeployKind } from '../plan/action-types.ts';
 import type { Deployment } from '../plan/deployments.ts';
 import { commonNames } from '../plan/placeholders.ts';
+import type { ProcessRegistry } from '../process/process-registry.ts';
 import { DEFAULT_ACTION_TIMEOUT_MS, runShellCommand, type CommandResult, type ShellOptions } from '../process/run-command.ts';
 
 /** One post-run command's outcome. Serialisable, for `--json` results. */
@@ -53,6 +54,15 @@ export interface DeployOptions {
    * logged and does not stop the deployments.
    */
   onResult?: (report: SectionReport) => Promise<void> | void;
+  /**
+   * Called before a section's first command; returns where each command's exit status is to be
+   * written (see deploy-attempts.ts), or nothing. A rejection fails the section, which stays owed.
+   */
+  onStart?: (deployment: Deployment) => Promise<((index: number) => string) | void>;
+  /** Records the commands' process groups while they run. */
+  registry?: ProcessRegistry;
+  /** Once aborted, no further section starts and a running command is stopped. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -67,6 +77,7 @@ export async function runDeployments(deployments: readonly Deployment[], opts: D
   const runCommand = opts.runCommand ?? runShellCommand;
   const reports: SectionReport[] = [];
   for (const deployment of deployments) {
+    if (opts.signal?.aborted) break;
     const cns = commonNames(deployment.certs);
     const report: SectionReport = {
       section: deployment.section,
@@ -82,14 +93,30 @@ export async function runDeployments(deployments: readonly Deployment[], opts: D
     } else if (deployment.commands.length > 0) {
       opts.log.change(`Executing [${deployment.section}] for ${cns.join(' ')}`);
     }
-    for (const planned of deployment.commands) {
+    let marker: ((index: number) => string) | void = undefined;
+    if (deployment.commands.length > 0 && opts.onStart) {
+      try {
+        marker = await opts.onStart(deployment);
+      } catch (err) {
+        report.ok = false;
+        opts.log.error(`[${deployment.section}]: could not record the start of the deployment, so it did not run: ${(err as Error).message}`);
+      }
+    }
+    for (const [index, planned] of deployment.commands.entries()) {
       const base = { kind: planned.kind, line: planned.line, command: planned.command };
       if (!report.ok) {
         report.commands.push({ ...base, status: 'skipped', exitCode: null, signal: null, timedOut: false, output: '', durationMs: 0 });
         continue;
       }
       opts.log.info(`[${deployment.section}] ${planned.kind}: ${planned.command}`);
-      const result = await runCommand(planned.command, { env: planned.env, timeoutMs: opts.timeoutMs ?? DEFAULT_ACTION_TIMEOUT_MS, graceMs: opts.graceMs });
+      const result = await runCommand(planned.command, {
+        env: planned.env,
+        timeoutMs: opts.timeoutMs ?? DEFAULT_ACTION_TIMEOUT_MS,
+        graceMs: opts.graceMs,
+        registry: opts.registry,
+        signal: opts.signal,
+        doneFile: marker ? marker(index) : undefined,
+      });
       const ok = result.exitCode === 0 && !result.timedOut;
       const command: CommandReport = { ...base, ...result, status: ok ? 'ok' : 'failed' };
       report.commands.push(command);

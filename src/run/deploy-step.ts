@@ -1,4 +1,6 @@
+import { attemptOutcome, markerPath, newAttemptId, removeMarkers } from '../actions/deploy-attempts.ts';
 import type { DeployState } from '../actions/deploy-state.ts';
+import type { ProcessRegistry } from '../actions/process-registry.ts';
 import { runDeployments, type SectionReport } from '../actions/deploy.ts';
 import { groupBySection, planDeployments, type CertGroup, type Deployment } from '../plan/deployments.ts';
 import { sectionFor, type ActionsConfig } from '../config/actions.ts';
@@ -16,16 +18,45 @@ export interface DeployContext {
   timeoutMs: number;
   log: Logger;
   now: () => Date;
+  /** `<mode>/.certfleet/`: deploy.json and the commands' exit-status markers. */
+  stateDir: string;
+  registry?: ProcessRegistry;
+  signal?: AbortSignal;
 }
 
 /**
- * Records that the sections of a just-published certificate owe a deployment. Called right
- * after the certificate is in place, so a crash before the deployment ran is found by the next
- * run like a failed one (lematt lost these, §9 A1).
+ * The deployment a certificate owes once it is installed (its sections). It goes into the
+ * publish journal before the swap, and whichever run completes the swap records it with
+ * {@link recordOwed}, so a crash at any moment neither loses it (lematt did, §9 A1) nor doubles it.
  */
-export async function recordChanged(state: DeployState, item: PlanItem, ctx: DeployContext): Promise<void> {
+export function owedFor(item: PlanItem, ctx: Pick<DeployContext, 'actions'>): CertGroup[] {
   const changed = { names: item.names, keyType: item.keyType, certPath: item.paths.cert, keyPath: item.paths.key };
-  await state.record(groupBySection(ctx.actions, [changed]), ctx.now());
+  return groupBySection(ctx.actions, [changed]);
+}
+
+/** Records owed groups (from {@link owedFor}, or a journal) in the deploy state. Idempotent per certificate. */
+export async function recordOwed(state: DeployState, groups: readonly CertGroup[], ctx: Pick<DeployContext, 'now'>): Promise<void> {
+  await state.record(groups, ctx.now());
+}
+
+/**
+ * Settles the deployments a dead run had started (call after its leftover commands were
+ * stopped): a section whose commands all finished is settled as they ended, by their markers,
+ * and not run again; one cut short is owed as before.
+ */
+export async function settleInterrupted(state: DeployState, ctx: DeployContext): Promise<void> {
+  for (const entry of state.pending()) {
+    if (!entry.attempt) continue;
+    const outcome = await attemptOutcome(ctx.stateDir, entry.attempt);
+    if (outcome === 'incomplete') {
+      ctx.log.info(`[${entry.section}]: the deployment an interrupted run started did not finish; it runs again`);
+      await state.abandon(entry.section);
+    } else {
+      ctx.log.change(`[${entry.section}]: the deployment an interrupted run started had ${outcome === 'done' ? 'succeeded' : 'failed'}; settled without running it again`);
+      await state.settle({ section: entry.section, ok: outcome === 'done', certPaths: entry.attempt.certPaths }, ctx.now());
+    }
+    await removeMarkers(ctx.stateDir, entry.attempt.id);
+  }
 }
 
 /**
@@ -66,9 +97,22 @@ export async function deployPending(state: DeployState, ctx: DeployContext): Pro
   const deployments = owedDeployments(state.pending(), ctx);
   if (deployments.length === 0) return [];
   ctx.log.change(`Copying keys and certificates, then reloading services: ${deployments.map((d) => `[${d.section}]`).join(' ')}`);
+  const ids = new Map<string, string>();
   return runDeployments(deployments, {
     log: ctx.log,
     timeoutMs: ctx.timeoutMs,
-    onResult: (r) => state.settle({ section: r.section, ok: r.ok, certPaths: r.certPaths }, ctx.now()),
+    registry: ctx.registry,
+    signal: ctx.signal,
+    onStart: async (d) => {
+      const id = newAttemptId();
+      ids.set(d.section, id);
+      await state.begin(d.section, { id, certPaths: d.certs.map((c) => c.certPath), commands: d.commands.length });
+      return (index) => markerPath(ctx.stateDir, id, index);
+    },
+    onResult: async (r) => {
+      await state.settle({ section: r.section, ok: r.ok, certPaths: r.certPaths }, ctx.now());
+      const id = ids.get(r.section);
+      if (id) await removeMarkers(ctx.stateDir, id);
+    },
   });
 }

@@ -4,8 +4,7 @@ import { createCsrPem } from '../crypto/csr.ts';
 import { generateKeyPem, parsePrivateKey, spkiSha256, type KeySpec } from '../crypto/keys.ts';
 import type { PlanItem } from '../plan/build-plan.ts';
 import { MODE_KEY, MODE_PUBLIC, stage } from '../store/atomic.ts';
-import { placeLinks } from '../store/links.ts';
-import { publishTogether, type Move } from '../store/publish.ts';
+import { PublishBlockedError, publishTogether, type Installed, type Move } from '../store/publish.ts';
 import type { Issuer } from './issuer.ts';
 
 /** What one due item needs to get its certificate. */
@@ -13,6 +12,10 @@ export interface IssueContext {
   issuer: Issuer;
   stateDir: string;
   keySpec: (item: PlanItem) => KeySpec;
+  /** What installing this item's certificate owes (its deployment); goes into the publish journal. */
+  owed: (item: PlanItem) => unknown;
+  /** Records what is owed once the files are in place (see store/publish.ts). */
+  installed: Installed;
 }
 
 /** What issuing one item did. */
@@ -54,9 +57,13 @@ export async function issueOne(item: PlanItem, ctx: IssueContext, order: { repla
     await Promise.all(moves.map((m) => fs.rm(m.from, { force: true })));
     throw err;
   }
-  await publishTogether(ctx.stateDir, moves);
-
-  // Only the links this certificate owns (store/link-owners.ts): never another line's own file.
-  const { warnings } = await placeLinks(paths.links, ctx.stateDir);
-  return { notAfter: facts.notAfter, notBefore: facts.notBefore, serial: facts.serial, certId: facts.certId, replaced, warnings };
+  try {
+    const warnings = await publishTogether(ctx.stateDir, { moves, links: paths.links, owed: ctx.owed(item) }, ctx.installed);
+    return { notAfter: facts.notAfter, notBefore: facts.notBefore, serial: facts.serial, certId: facts.certId, replaced, warnings };
+  } catch (err) {
+    // Before the journal, or blocked before any move: the staged files are of no further use.
+    // After a move the journal is kept and owns them; a blocked journal is removed, so nothing is lost.
+    if (err instanceof PublishBlockedError) await Promise.all(moves.map((m) => fs.rm(m.from, { force: true })));
+    throw err;
+  }
 }

@@ -76,23 +76,32 @@ describe('DeployState', () => {
     assert.deepEqual(onDisk[0]!.certs.map((c) => c.names[0]), names);
   });
 
-  it('a malformed file is an error naming it, not a silent loss of owed deployments', async () => {
-    const stateDir = await tempDir();
-    const file = path.join(stateDir, 'deploy.json');
+  it('a malformed file is set aside with a warning naming it and what was lost; the run goes on', async () => {
     const cases = [
       { desc: 'not JSON', text: '{"version": 1, "pend', want: /not valid JSON|Unterminated|Unexpected/ },
       { desc: 'other version', text: '{"version": 2, "pending": []}', want: /not a version 1 deploy state/ },
+      { desc: 'wrong shape', text: '{"version": 1, "pending": {"a": 1}}', want: /"pending" must be an array/ },
       { desc: 'relative path', text: JSON.stringify({ version: 1, pending: [{ section: 'd', since: '', attempts: 0, lastFailure: null, certs: [{ ...cert('a.test'), certPath: 'x' }] }] }), want: /pending\[0\]\.certs\[0\]: needs absolute certPath/ },
       { desc: 'unsafe name', text: JSON.stringify({ version: 1, pending: [{ section: 'd', since: '', attempts: 0, lastFailure: null, certs: [{ ...cert('a.test'), names: ['$(id)'] }] }] }), want: /"\$\(id\)": not a host name/ },
     ];
     for (const c of cases) {
+      const stateDir = await tempDir();
+      const file = path.join(stateDir, 'deploy.json');
       await writeFile(file, c.text);
-      await assert.rejects(DeployState.load(stateDir), (err: Error) => {
-        assert.ok(err.message.startsWith(`${file}: `), c.desc);
-        assert.match(err.message, c.want, c.desc);
-        assert.match(err.message, /remove it to forget/, c.desc);
-        return true;
-      });
+      // Without repair (plan, dry run): a warning, nothing renamed.
+      const seen: string[] = [];
+      assert.deepEqual((await DeployState.load(stateDir, { warn: (m) => seen.push(m) })).pending(), [], c.desc);
+      assert.equal(await readFile(file, 'utf8'), c.text, c.desc);
+      const warnings: string[] = [];
+      const state = await DeployState.load(stateDir, { repair: true, warn: (m) => warnings.push(m), now: new Date('2026-01-02T03:04:05Z') });
+      assert.equal(warnings.length, 1, c.desc);
+      assert.ok(warnings[0]!.startsWith(`${file}: `), c.desc);
+      assert.match(warnings[0]!, c.want, c.desc);
+      assert.match(warnings[0]!, /kept as .*deploy\.json\.damaged-20260102T030405Z.*forgotten/, c.desc);
+      assert.equal(await readFile(`${file}.damaged-20260102T030405Z`, 'utf8'), c.text, c.desc);
+      assert.deepEqual(state.pending(), [], c.desc);
+      await state.record([{ section: 'd', certs: [cert('a.test')] }], new Date());
+      assert.equal((await DeployState.load(stateDir)).pending().length, 1, `${c.desc}: the next write starts afresh`);
     }
   });
 });
