@@ -76,7 +76,8 @@ export async function validate(client: acme.Client, order: Order, req: IssueRequ
       await p.solver.present(p.id, p.token, p.keyAuth);
       presented.push(p);
     }
-    await settle(presented);
+    // Through `step`, so that an interrupted run stops waiting for DNS and cleans up at once.
+    await step('waiting for the proofs to be visible', () => settle(presented));
     // Checks of all names run at once (pre-flight of a 100-name line must not add up); any
     // failure stops before the CA is asked to validate anything. Pre-flight is HTTP-01's.
     const check = req.beforeValidate;

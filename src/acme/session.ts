@@ -86,10 +86,10 @@ export async function openAcmeSession(opts: AcmeOptions): Promise<AcmeSession> {
     for (let attempt = 1; ; attempt++) {
       const seen: { problem: Problem | null } = { problem: null };
       try {
-        return await lastProblem.run(seen, fn);
+        return await lastProblem.run(seen, () => (opts.health ? opts.health.run(what, fn) : fn()));
       } catch (raw) {
         const err = typed(raw, seen.problem);
-        if (attempt >= 3) throw err;
+        if (opts.health?.note(err, opts.requestTimeoutMs) || attempt >= 3) throw err;
         let waitMs: number | null = null;
         if (err instanceof AcmeNetworkError && ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED'].includes(err.code)) waitMs = 1000 * attempt;
         if (err instanceof AcmeProblemError && (err.status === 503 || err.status === 429 || err.status >= 500)) {

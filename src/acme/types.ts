@@ -1,3 +1,4 @@
+import type { CaHealth } from './ca-health.ts';
 /**
  * The adapter's contract, apart from the code that runs it: what callers give it and get back.
  * session.ts and order-flow.ts both take an IssueRequest, and neither imports the other for it.
@@ -18,6 +19,8 @@ export interface AcmeOptions {
   /** Longest Retry-After worth waiting for inside a run; longer ones fail the step. */
   maxRetryWaitMs: number;
   log: (message: string) => void;
+  /** The run's CA health and abort signal (ca-health.ts), shared by its orders; optional. */
+  health?: CaHealth;
 }
 
 /** One certificate request. */

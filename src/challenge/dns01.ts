@@ -10,6 +10,7 @@ import type { DnsRecordProvider } from '../dns/providers/provider.ts';
 import { formatServer } from '../dns/transport.ts';
 import * as zone from '../dns/zone.ts';
 import { findDnsSetup } from '../config/dns-names.ts';
+import type { ArtifactJournal } from './artifact-journal.ts';
 import type { Proof, Solver } from './solver.ts';
 
 /** One `[dns:*]` setup, ready to use. */
@@ -26,6 +27,8 @@ export interface Dns01Setup {
   /** Also checked when `nameservers` is null: rfc2136's primary, which may be hidden (no NS record). */
   alsoCheck: readonly DnsServer[];
   propagationTimeoutMs: number;
+  /** The section's name (`internal` of `[dns:internal]`), by which a recorded record finds its setup again. */
+  name?: string;
 }
 
 /** The DNS questions the solver asks; tests replace them. */
@@ -44,6 +47,8 @@ export interface Dns01Options {
   /** Pause between rounds of propagation checks (default 2000 ms). */
   intervalMs?: number;
   lookups?: Partial<Dns01Lookups>;
+  /** Records each TXT record before it is added and forgets it once removed (artifact-journal.ts). */
+  journal?: ArtifactJournal;
 }
 
 /**
@@ -64,6 +69,8 @@ interface Placed {
   setup: Dns01Setup;
   /** Orders sharing one authorization present the same proof; the last cleanup removes it. */
   uses: number;
+  /** Its record in the artifact journal, if any. */
+  recordId?: string;
 }
 
 /** Pause between propagation checks unless told otherwise (lego's default). */
@@ -105,12 +112,14 @@ export function createDns01Solver(opts: Dns01Options): Solver & { settle(proofs:
       const writer = findDnsSetup(fqdn, opts.setups) ?? setup;
       if (fqdn !== owner) log(`dns-01 ${identifier}: ${owner} is delegated to ${fqdn} (${writer.label})`);
       const value = zone.challengeValue(keyAuthorization);
+      const recordId = writer.name && opts.journal ? await opts.journal.record({ type: 'dns-01', setup: writer.name, fqdn, value }) : undefined;
       try {
         await writer.provider.present(fqdn, value);
       } catch (e) {
+        // The record may exist all the same (an answer lost on the way): the next run removes it.
         throw providerError(e, `dns-01 ${identifier} ${writer.label}`);
       }
-      placed.set(key, { fqdn, value, setup: writer, uses: 1 });
+      placed.set(key, { fqdn, value, setup: writer, uses: 1, recordId });
     },
 
     async settle(proofs) {
@@ -136,6 +145,7 @@ export function createDns01Solver(opts: Dns01Options): Solver & { settle(proofs:
       } catch (e) {
         throw providerError(e, `dns-01 ${identifier} ${r.setup.label}`);
       }
+      if (r.recordId) await opts.journal?.done(r.recordId);
     },
   };
 

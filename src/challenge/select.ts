@@ -10,6 +10,7 @@ import type { DnsRecordProvider } from '../dns/providers/provider.ts';
 import { createProvider, serversToCheck } from '../dns/providers/registry.ts';
 import { parseServerAddress } from '../dns/server-address.ts';
 import { createDns01Solver, type Dns01Setup } from './dns01.ts';
+import type { ArtifactJournal } from './artifact-journal.ts';
 import type { Solver } from './solver.ts';
 
 /**
@@ -18,9 +19,9 @@ import type { Solver } from './solver.ts';
  * of the run) for names under a setup's zones, and `fallback` for the rest. `log` receives
  * dns-01 progress. Never throws; providers are created on first use.
  */
-export function selectSolver(fallback: Solver, setups: readonly DnsSetup[], log: (message: string) => void): Solver {
+export function selectSolver(fallback: Solver, setups: readonly DnsSetup[], log: (message: string) => void, journal?: ArtifactJournal): Solver {
   if (setups.length === 0) return fallback;
-  const dns01 = createDns01Solver({ setups: setups.map(runtimeSetup), log });
+  const dns01 = createDns01Solver({ setups: setups.map(runtimeSetup), log, journal });
   return {
     type: fallback.type,
     present: (identifier, token, keyAuthorization) => fallback.present(identifier, token, keyAuthorization),
@@ -42,6 +43,7 @@ export function runtimeSetup(setup: DnsSetup): Dns01Setup {
     nameservers: setup.nameservers,
     alsoCheck: own,
     propagationTimeoutMs: setup.propagationTimeoutSeconds * 1000,
+    name: setup.name,
   };
 }
 

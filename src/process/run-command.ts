@@ -4,6 +4,8 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OutputTail } from './output-tail.ts';
 import { DEFAULT_GRACE_MS, stopGroup, trackGroup } from './process-group.ts';
+import type { ProcessRegistry } from './process-registry.ts';
+import { findExecutable } from './find-executable.ts';
 
 /** Default time limit of one upload or update command. */
 export const DEFAULT_ACTION_TIMEOUT_MS = 5 * 60_000;
@@ -38,7 +40,24 @@ export interface ShellOptions {
   graceMs?: number;
   /** Milliseconds, monotonic; injectable for tests. */
   clock?: () => number;
+  /** Records the command's process group while it runs (see process-registry.ts). */
+  registry?: ProcessRegistry;
+  /** Where the command's exit status is written when it ends, even if certfleet died meanwhile. */
+  doneFile?: string;
+  /** Aborting stops the command's group at once (grace 1 s) and resolves as a timeout would. */
+  signal?: AbortSignal;
 }
+
+/**
+ * The gate every recorded command passes (`$0` is certfleet-gate): it waits on fd 3 until
+ * certfleet has recorded its process group, and exits 125 without running anything when
+ * certfleet dies first (the pipe closes unwritten).
+ */
+const GATE = 'IFS= read -r _ <&3 || exit 125; exec 3<&-;';
+/** Then a shell command runs as before (`/bin/sh -c`), and its exit status goes to `$2` if set. */
+const SHELL_WRAPPER = `${GATE} /bin/sh -c "$1"; s=$?; if [ -n "$2" ]; then printf '%s\n' "$s" >"$2.tmp" && mv -f "$2.tmp" "$2"; fi; exit $s`;
+/** Or a prepare command replaces the gate shell (`exec`), keeping its argv exactly. */
+const EXEC_WRAPPER = `${GATE} exec "$@"`;
 
 /**
  * Runs `command` through `/bin/sh -c` (so users' globs, pipes and redirects work, as lematt) in
@@ -54,12 +73,15 @@ export function runShellCommand(command: string, opts: ShellOptions): Promise<Co
   return new Promise((resolve) => {
     let child: ChildProcess;
     try {
-      child = spawnGroup('/bin/sh', ['-c', command], tail, opts.env, opts.cwd);
+      child = opts.registry || opts.doneFile
+        ? spawnGroup('/bin/sh', ['-c', SHELL_WRAPPER, 'certfleet-gate', command, opts.doneFile ?? ''], tail, opts.env, opts.cwd, true)
+        : spawnGroup('/bin/sh', ['-c', command], tail, opts.env, opts.cwd);
     } catch (err) {
       resolve({ exitCode: null, signal: null, timedOut: false, output: `cannot start /bin/sh: ${(err as Error).message}`, durationMs: 0 });
       return;
     }
     const untrack = child.pid ? trackGroup(child.pid) : () => {};
+    if (child.pid) void openGate(child, command, opts.registry);
     let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
     let closed = false;
     let timedOut = false;
@@ -74,6 +96,8 @@ export function runShellCommand(command: string, opts: ShellOptions): Promise<Co
       child.stdout?.destroy();
       child.stderr?.destroy();
       untrack();
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (child.pid) void opts.registry?.remove(child.pid);
       const durationMs = Math.round(clock() - started);
       resolve({ exitCode: exit?.code ?? null, signal: exit?.signal ?? null, timedOut, output: tail.text(), durationMs });
     };
@@ -82,14 +106,19 @@ export function runShellCommand(command: string, opts: ShellOptions): Promise<Co
       if (closed) finish();
       else drain ??= setTimeout(finish, DRAIN_MS);
     };
-    const timer = setTimeout(() => {
+    const stopNow = (graceMs: number) => {
+      if (timedOut || exit) return;
       timedOut = true;
       stopping = true;
-      void stopGroup(child.pid!, opts.graceMs ?? DEFAULT_GRACE_MS).catch(() => {}).then(() => {
+      void stopGroup(child.pid!, graceMs).catch(() => {}).then(() => {
         stopping = false;
         settle();
       });
-    }, opts.timeoutMs);
+    };
+    const timer = setTimeout(() => stopNow(opts.graceMs ?? DEFAULT_GRACE_MS), opts.timeoutMs);
+    const onAbort = () => stopNow(1000);
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
     child.on('exit', (code, signal) => {
       exit = { code, signal };
       if (!timedOut) clearTimeout(timer);
@@ -110,9 +139,13 @@ export function runShellCommand(command: string, opts: ShellOptions): Promise<Co
   });
 }
 
-/** Spawns `file` as the leader of a new process group, stdin from /dev/null, output into `tail`. */
-function spawnGroup(file: string, args: string[], tail: OutputTail, env?: Record<string, string>, cwd?: string): ChildProcess {
-  const child = spawn(file, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, cwd });
+/**
+ * Spawns `file` as the leader of a new process group, stdin from /dev/null, output into `tail`;
+ * with `gated`, fd 3 is the gate pipe (see {@link GATE}).
+ */
+function spawnGroup(file: string, args: string[], tail: OutputTail, env?: Record<string, string>, cwd?: string, gated = false): ChildProcess {
+  const stdio: ('ignore' | 'pipe')[] = gated ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'];
+  const child = spawn(file, args, { detached: true, stdio, env: { ...process.env, ...env }, cwd });
   child.stdout!.on('data', tail.push);
   child.stderr!.on('data', tail.push);
   return child;
@@ -157,11 +190,21 @@ export function splitArgv(command: string): string[] {
  * get SIGHUP when the connection drops. Throws, naming the command, when it cannot start (a
  * missing or non-executable file).
  */
-export async function startPrepare(command: string, opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<PrepareHandle> {
+export async function startPrepare(
+  command: string,
+  opts: { env?: Record<string, string>; cwd?: string; registry?: ProcessRegistry } = {},
+): Promise<PrepareHandle> {
   const argv = splitArgv(command);
   if (argv.length === 0) throw new Error(`prepare "${command}": empty command`);
   const tail = new OutputTail();
-  const child = spawnGroup(argv[0]!, argv.slice(1), tail, opts.env, opts.cwd);
+  if (opts.registry) {
+    // Behind the gate the shell execs the command, so a missing one is found here, as spawn would.
+    const problem = await findExecutable(argv[0]!, opts.env?.PATH ?? process.env.PATH ?? '');
+    if (problem) throw new Error(`prepare "${command}": cannot run ${argv[0]}: ${problem}`);
+  }
+  const child = opts.registry
+    ? spawnGroup('/bin/sh', ['-c', EXEC_WRAPPER, 'certfleet-gate', ...argv], tail, opts.env, opts.cwd, true)
+    : spawnGroup(argv[0]!, argv.slice(1), tail, opts.env, opts.cwd);
   let exit: { exitCode: number | null; signal: NodeJS.Signals | null } | null = null;
   const exited = new Promise<void>((resolve) => child.once('exit', (exitCode, signal) => {
     exit = { exitCode, signal };
@@ -176,6 +219,7 @@ export async function startPrepare(command: string, opts: { env?: Record<string,
   child.on('error', () => {}); // after a successful spawn, nothing certfleet relies on emits it
   const pid = child.pid!;
   const untrack = trackGroup(pid);
+  if (opts.registry) await openGate(child, command, opts.registry);
   let stopping: Promise<PrepareResult> | undefined;
   const stop = (graceMs = DEFAULT_GRACE_MS) => (stopping ??= (async () => {
     const exitedEarly = exit !== null;
@@ -185,10 +229,27 @@ export async function startPrepare(command: string, opts: { env?: Record<string,
     child.stdout?.destroy();
     child.stderr?.destroy();
     untrack();
+    await opts.registry?.remove(pid);
     const ended = exit as { exitCode: number | null; signal: NodeJS.Signals | null } | null;
     return { exitCode: ended?.exitCode ?? null, signal: ended?.signal ?? null, exitedEarly, output: tail.text() };
   })());
   return { command, argv, pid, exited: () => exit, stop };
+}
+
+/**
+ * Records a gated child's group in `registry`, then lets it run. When the record cannot be
+ * written the gate is closed unopened and the command does not run (exit 125).
+ */
+async function openGate(child: ChildProcess, command: string, registry: ProcessRegistry | undefined): Promise<void> {
+  const gate = child.stdio[3] as NodeJS.WritableStream | null | undefined;
+  if (!gate) return;
+  (gate as unknown as { on(e: string, f: () => void): void }).on('error', () => {});
+  try {
+    await registry?.add(child.pid!, command);
+    gate.end('go\n');
+  } catch {
+    gate.end();
+  }
 }
 
 function spawnProblem(file: string, err: NodeJS.ErrnoException): string {

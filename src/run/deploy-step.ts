@@ -1,6 +1,6 @@
 import { attemptOutcome, markerPath, newAttemptId, removeMarkers } from '../actions/deploy-attempts.ts';
 import type { DeployState } from '../actions/deploy-state.ts';
-import type { ProcessRegistry } from '../actions/process-registry.ts';
+import type { ProcessRegistry } from '../process/process-registry.ts';
 import { runDeployments, type SectionReport } from '../actions/deploy.ts';
 import { groupBySection, planDeployments, type CertGroup, type Deployment } from '../plan/deployments.ts';
 import { sectionFor, type ActionsConfig } from '../config/actions.ts';

@@ -1,14 +1,13 @@
 import { FactsCache } from '../store/facts-cache.ts';
 import { isDue, keySpecFor, stateKey, type PlanItem } from '../plan/build-plan.ts';
 import type { ItemResult, RunSummary } from '../report/summary.ts';
-import { sweepTemps } from '../store/atomic.ts';
 import { CertStateStore } from '../store/cert-state.ts';
 import { modeDirs } from '../store/layout.ts';
-import { acquireRunLock } from '../store/lock.ts';
-import { recoverPublishes } from '../store/publish.ts';
+import { acquireRunLock, LockUnwritableError } from '../store/lock.ts';
 import { observeKeyAndCert } from '../store/observe.ts';
-import { DeployState } from '../actions/deploy-state.ts';
-import { deployPending, recordChanged, type DeployContext } from './deploy-step.ts';
+import { deployPending, owedFor, recordOwed, type DeployContext } from './deploy-step.ts';
+import { readOnlyRun } from './read-only-run.ts';
+import { recoverAtStart } from './run-start.ts';
 import { decideAll, mapLimit, observeAll, settleLinks } from './load-plan.ts';
 import { directoryOnce, pollTargets } from './renewal-step.ts';
 import { prepareModeTree } from './mode-tree.ts';
@@ -38,13 +37,17 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
   const { settings } = opts.config;
   const selection = opts.selection ?? { only: [], force: false };
   const dirs = modeDirs({ configDir: settings.configDir, mode: opts.mode, rsaTag: settings.rsaTag, curveTag: settings.curveTag });
-  const lock = await acquireRunLock(settings.configDir, opts.lockWaitMs);
+  let lock;
+  try {
+    lock = await acquireRunLock(settings.configDir, opts.lockWaitMs);
+  } catch (err) {
+    // A conf dir certfleet may not write (read-only mount, another owner) is fine while nothing is due.
+    if (err instanceof LockUnwritableError) return readOnlyRun(opts, dirs, err);
+    throw err;
+  }
   try {
     await prepareModeTree(settings, dirs, opts.log);
-    for (const target of await recoverPublishes(dirs.state)) opts.log.change(`completed an interrupted update of ${target}`);
-    await Promise.all([dirs.key, dirs.csr, dirs.cert].map(sweepTemps));
 
-    const deployState = await DeployState.load(dirs.state);
     const deploy: DeployContext = {
       actions: opts.config.actions,
       domains: opts.config.domains,
@@ -53,7 +56,11 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
       timeoutMs: settings.actionTimeoutSeconds * 1000,
       log: opts.log,
       now: opts.now,
+      stateDir: dirs.state,
+      signal: opts.signal,
     };
+    const { deployState, registry, blocked, artifacts } = await recoverAtStart(dirs, deploy, settings, opts.log, opts.now);
+    deploy.registry = registry;
     const cache = await FactsCache.load(FactsCache.fileIn(dirs.state));
     if (cache.discarded) opts.log.info(`facts cache ${FactsCache.fileIn(dirs.state)} discarded (${cache.discarded}); rebuilt from the files`);
     const state = await CertStateStore.load(CertStateStore.fileIn(dirs.state));
@@ -77,9 +84,9 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
     await repairStep(items, results, dirs.state, opts.log, (item) => recordChanged(deployState, item, deploy));
     if (items.some(isDue)) {
       const { issueDue } = await import('./issue-step.ts');
-      items = await issueDue(items, results, { ...opts, state, stateDir: dirs.state, directory, retry: Boolean(opts.retry || selection.force) }, (item) =>
-        recordChanged(deployState, item, deploy),
-      );
+      items = await issueDue(items, results, { ...opts, state, stateDir: dirs.state, directory, retry: Boolean(opts.retry || selection.force),
+        registry, blocked, artifacts, owed: (item) => owedFor(item, deploy), installed: (owed) => recordOwed(deployState, owed as ReturnType<typeof owedFor>, deploy),
+      });
       // Learn the new files' facts now, so the next run finds them cached and writes nothing.
       const changed = items.filter((i) => ['issued', 'renewed'].includes(results.get(resultKey(i))!.status));
       await mapLimit(changed, 16, (item) => observeKeyAndCert(item.paths, keySpecFor(settings, item.keyType), cache));
@@ -87,7 +94,8 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
     await cache.save().catch((err: Error) => opts.log.warn(`could not save the facts cache: ${err.message}`));
     // With --only, the records of lines not looked at are kept.
     await state.save(selection.only.length ? null : keysOf(items), new Date(opts.now().getTime() - WEEK));
-    const deployments = await deployPending(deployState, deploy);
+    // An interrupted run deploys nothing more: what is owed stays owed for the next run.
+    const deployments = opts.signal?.aborted ? [] : await deployPending(deployState, deploy);
     // A due item the gate held is `waiting` (failure back-off) or `deferred` (rate budget).
     const summaryOf = (item: PlanItem): ItemResult => {
       const r = results.get(resultKey(item))!;

@@ -13,6 +13,10 @@ import { registeredDomains } from '../plan/budget.ts';
 import type { ItemResult } from '../report/summary.ts';
 import type { CertStateStore } from '../store/cert-state.ts';
 import type { PollTarget } from './ari-poll.ts';
+import type { ArtifactJournal } from '../challenge/artifact-journal.ts';
+import type { ProcessRegistry } from '../process/process-registry.ts';
+import type { Installed } from '../store/publish.ts';
+import { orderable, type BlockedPublishes } from './fault-checks.ts';
 import type { RunOptions } from './run-options.ts';
 import { mapLimit } from './load-plan.ts';
 import { NameLocks, withPrepare } from './prepare-step.ts';
@@ -26,6 +30,13 @@ export interface IssueStepOptions extends RunOptions {
   directory: () => Promise<DirectoryInfo | null>;
   /** `--retry` or `--force`: the back-off does not hold. */
   retry: boolean;
+  registry: ProcessRegistry;
+  /** Publishes that cannot be completed yet: their certificates fail, unordered. */
+  blocked: BlockedPublishes;
+  artifacts: ArtifactJournal;
+  /** What a publish owes (its deployment), and where it is recorded once installed. */
+  owed: (item: PlanItem) => unknown;
+  installed: Installed;
 }
 
 function errorType(err: unknown): string {
@@ -48,7 +59,6 @@ export async function issueDue(
   items: PlanItem[],
   results: Map<string, ItemResult>,
   opts: IssueStepOptions,
-  published: (item: PlanItem) => Promise<void>,
 ): Promise<PlanItem[]> {
   const { config, mode, state } = opts;
   const { settings } = config;
@@ -57,8 +67,13 @@ export async function issueDue(
   const account: Account = { directory: opts.directoryUrl, thumbprint: jwkThumbprint(opts.accountKeyPem) };
   const gated = await gateDue(items, config, mode, state, account, now, opts.retry);
   for (const item of gated) if (item.hold) opts.log.info(`${item.paths.base} [${item.keyType}]: due (${item.decision.reason}); ${describeHold(item)}`);
-  // Only what the run has not already settled (a failed repair) goes to the CA.
-  const due = gated.filter((i) => isDue(i) && !i.hold && results.get(resultKey(i))!.status === 'unchanged');
+  // Only what the run has not already settled (a failed repair) goes to the CA; faults no order
+  // can fix (a directory where a file goes) fail before any order, every run until fixed.
+  const due = await orderable(gated.filter((i) => isDue(i) && !i.hold && results.get(resultKey(i))!.status === 'unchanged'), opts.blocked, (item, err) => {
+    opts.log.error(`${item.paths.base} [${item.keyType}]: ${err.message}`);
+    const r = results.get(resultKey(item))!;
+    results.set(resultKey(item), { ...r, item, status: 'failed', error: err.message, errorType: 'blocked' });
+  });
   if (due.length === 0) return gated;
 
   const profile = settings.acme[mode].profile;
@@ -80,19 +95,31 @@ export async function issueDue(
     const { createIssuer } = await import('./issuer.ts');
     const { buildBeforeValidate } = await import('./validate-hook.ts');
     const beforeValidate = await buildBeforeValidate(settings, config.actions, opts.log);
-    issuer = await createIssuer({ settings, mode, directoryUrl: opts.directoryUrl, accountKeyPem: opts.accountKeyPem, beforeValidate, info: (m) => opts.log.info(m), warn: (m) => opts.log.warn(m) });
+    const { CaHealth } = await import('../acme/ca-health.ts');
+    const requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
+    // One deadline per run for a CA that never answers: the first unanswered request's.
+    const health = new CaHealth(opts.directoryUrl, requestTimeoutMs, opts.signal);
+    issuer = await createIssuer({
+      settings, mode, directoryUrl: opts.directoryUrl, accountKeyPem: opts.accountKeyPem, beforeValidate, info: (m) => opts.log.info(m), warn: (m) => opts.log.warn(m),
+      requestTimeoutMs, health, artifacts: opts.artifacts,
+    });
   } catch (err) {
     for (const item of due) fail(item, err);
     return gated;
   }
   const { issueOne } = await import('./issue-one.ts');
-  const ctx = { issuer, stateDir: opts.stateDir, keySpec: (item: PlanItem) => keySpecFor(settings, item.keyType) };
-  const prepare = { configDir: settings.configDir, mode, locks: new NameLocks(), log: opts.log };
+  const ctx = { issuer, stateDir: opts.stateDir, keySpec: (item: PlanItem) => keySpecFor(settings, item.keyType), owed: opts.owed, installed: opts.installed };
+  const prepare = { configDir: settings.configDir, mode, locks: new NameLocks(), log: opts.log, registry: opts.registry };
   const fresh: PollTarget[] = [];
   await mapLimit(due, opts.parallel, async (item) => {
     const key = stateKey(item.paths);
     const replaces = replacesFor(item, state.get(key), account);
     const counted = budget !== null && !exemptFromBudget(item, replaces, now);
+    if (opts.signal?.aborted) {
+      const r = results.get(resultKey(item))!;
+      results.set(resultKey(item), { ...r, item, status: 'failed', error: 'not started: the run was interrupted', errorType: 'interrupted' });
+      return;
+    }
     opts.log.change(`${item.decision.action === 'issue' ? 'Issuing' : 'Renewing'} ${item.paths.base} [${item.keyType}]: ${item.decision.reason}`);
     try {
       if (counted) state.ledger.orders.push({ at: opts.now().toISOString(), account: account.thumbprint });
@@ -101,7 +128,6 @@ export async function issueDue(
       if (counted) state.ledger.certs.push({ at: opts.now().toISOString(), domains: registeredDomains(item.identifiers, (n) => budget.getDomain(n, { allowPrivateDomains: true })) });
       state.set(key, { issued: { certId: done.certId, directory: issuer.directory, account: issuer.account, profile: profile?.name ?? null, at: opts.now().toISOString() } });
       if (done.certId) fresh.push({ key, certId: done.certId });
-      await published(item);
       for (const w of done.warnings) opts.log.warn(`${item.paths.base} [${item.keyType}]: ${w}`);
       const r = results.get(resultKey(item))!;
       results.set(resultKey(item), { ...r, item, status: item.decision.action === 'issue' ? 'issued' : 'renewed', notAfter: done.notAfter, warnings: [...r.warnings, ...done.warnings] });

@@ -7,6 +7,8 @@ import type { Issued } from '../acme/types.ts';
 import { dropDirSolver } from '../challenge/http01.ts';
 import type { BeforeValidate } from '../challenge/preflight-hook.ts';
 import type { Settings } from '../config/settings.ts';
+import type { CaHealth } from '../acme/ca-health.ts';
+import type { ArtifactJournal } from '../challenge/artifact-journal.ts';
 import type { Mode } from '../store/layout.ts';
 
 export type { Issued } from '../acme/types.ts';
@@ -41,6 +43,12 @@ export interface IssuerOptions {
   /** Progress (info) and problems that do not fail an order (warn). */
   info: (message: string) => void;
   warn: (message: string) => void;
+  /** Per CA request (default 30 s). */
+  requestTimeoutMs?: number;
+  /** The run's CA deadline and abort signal. */
+  health?: CaHealth;
+  /** Where challenge proofs are recorded before they are created. */
+  artifacts?: ArtifactJournal;
 }
 
 /** Registers or finds the account and wires the solvers. Throws what the CA or network answered. */
@@ -56,12 +64,13 @@ export async function createIssuer(opts: IssuerOptions): Promise<Issuer> {
     accountKeyPem: opts.accountKeyPem,
     contact: settings.acme[opts.mode].contact,
     eab: settings.acme[opts.mode].eab,
-    requestTimeoutMs: 30_000,
+    requestTimeoutMs: opts.requestTimeoutMs ?? 30_000,
     orderTimeoutMs: 300_000,
     maxRetryWaitMs: 10_000,
     log: opts.info,
+    health: opts.health,
   });
-  const solver = selectSolver(dropDirSolver(settings.challengeDropDir), settings.dns, opts.info);
+  const solver = selectSolver(dropDirSolver(settings.challengeDropDir, opts.artifacts), settings.dns, opts.info, opts.artifacts);
   const { beforeValidate } = opts;
   return {
     directory: opts.directoryUrl,

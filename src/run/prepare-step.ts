@@ -1,5 +1,6 @@
 import { prepareCommands } from '../plan/deployments.ts';
 import { prepareEnv } from '../plan/placeholders.ts';
+import type { ProcessRegistry } from '../process/process-registry.ts';
 import { startPrepare, type PrepareHandle } from '../process/run-command.ts';
 import type { ActionsConfig } from '../config/actions.ts';
 import type { PlanItem } from '../plan/build-plan.ts';
@@ -42,7 +43,7 @@ export class NameLocks {
 export async function withPrepare<T>(
   item: PlanItem,
   actions: ActionsConfig,
-  ctx: { configDir: string; mode: Mode; locks: NameLocks; log: Logger },
+  ctx: { configDir: string; mode: Mode; locks: NameLocks; log: Logger; registry?: ProcessRegistry },
   request: () => Promise<T>,
 ): Promise<T> {
   const perName = prepareCommands(actions, item.names).filter((p) => p.commands.length > 0);
@@ -56,7 +57,7 @@ export async function withPrepare<T>(
           for (const c of commands) {
             const env = prepareEnv({ name, section: c.section, certNames: item.names, keyType: item.keyType }, { configDir: ctx.configDir, mode: ctx.mode });
             ctx.log.change(`prepare [${c.section}]: ${c.command}`);
-            handles.push(await startPrepare(c.command, { env }));
+            handles.push(await startPrepare(c.command, { env, registry: ctx.registry }));
           }
         }
         return await request();

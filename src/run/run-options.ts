@@ -19,4 +19,8 @@ export interface RunOptions {
   retry?: boolean;
   /** The random source for the moment chosen inside an ARI window. */
   random?: () => number;
+  /** Per CA request; an unanswered one also counts against the run's CA deadline (acme/ca-health.ts). */
+  requestTimeoutMs?: number;
+  /** Aborted on SIGTERM/SIGINT: nothing new starts, what runs is stopped and cleaned up. */
+  signal?: AbortSignal;
 }

@@ -31,18 +31,31 @@ export async function syncDir(dir: string): Promise<void> {
  */
 export async function stage(target: string, data: string | Uint8Array, mode: number): Promise<string> {
   const temp = siblingTemp(target);
-  const handle = await fs.open(temp, 'wx', mode);
+  const handle = await fs.open(temp, 'wx', mode).catch((err: Error) => {
+    throw withPath(target, err);
+  });
   try {
     await handle.chmod(mode);
     await handle.writeFile(data);
     await handle.sync();
+    await handle.close();
   } catch (err) {
     await handle.close().catch(() => {});
     await fs.rm(temp, { force: true });
-    throw err;
+    throw withPath(target, err as Error);
   }
-  await handle.close();
   return temp;
+}
+
+/**
+ * An error of writing `target` whose message names it: Node's write and fsync errors (ENOSPC,
+ * EDQUOT, EIO) carry no path. The code (`ENOSPC`…) and the cause are kept.
+ */
+export function withPath(target: string, err: Error): Error {
+  if (err.message.includes(target)) return err;
+  const wrapped = new Error(`${target}: ${err.message}`, { cause: err }) as NodeJS.ErrnoException;
+  wrapped.code = (err as NodeJS.ErrnoException).code;
+  return wrapped;
 }
 
 /**
@@ -55,7 +68,7 @@ export async function writeAtomic(target: string, data: string | Uint8Array, mod
     await fs.rename(temp, target);
   } catch (err) {
     await fs.rm(temp, { force: true });
-    throw err;
+    throw withPath(target, err as Error);
   }
   await syncDir(path.dirname(target));
 }
@@ -94,12 +107,15 @@ export async function readIfExists(file: string): Promise<string | null> {
   }
 }
 
-/** Removes leftover hidden temp files of ours (from a crash) in `dir`; best effort. */
-export async function sweepTemps(dir: string): Promise<void> {
+/**
+ * Removes leftover hidden temp files of ours (from a crash) in `dir`, except those in `keep`
+ * (staged files a blocked publish journal still needs); best effort.
+ */
+export async function sweepTemps(dir: string, keep: ReadonlySet<string> = new Set()): Promise<void> {
   const entries = await fs.readdir(dir).catch(() => [] as string[]);
   await Promise.all(
     entries
-      .filter((e) => /^\..+\.(tmp|link)-[0-9a-f]{8}$/.test(e))
+      .filter((e) => /^\..+\.(tmp|link)-[0-9a-f]{8}$/.test(e) && !keep.has(path.join(dir, e)))
       .map((e) => fs.rm(path.join(dir, e), { force: true }).catch(() => {})),
   );
 }

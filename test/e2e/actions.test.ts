@@ -154,10 +154,11 @@ test('a crash between issuance and deployment is retried by the next run', async
   const dir = path.dirname(conf);
   const log = path.join(dir, 'actions.log');
   const once = path.join(dir, 'killed-once');
-  // The first attempt kills certfleet itself (its parent), as a crash would.
+  // The first attempt kills certfleet itself, as a crash would: the command's shell runs under
+  // certfleet's gate shell ($PPID), whose parent is certfleet.
   await fs.writeFile(
     path.join(dir, 'actions.conf'),
-    `[default]\nupdate: ["test -e ${once} || { touch ${once}; kill -9 $PPID; sleep 5; }", "echo DEPLOYED [DOMAINS_CN] >> ${log}"]\n`,
+    `[default]\nupdate: ["test -e ${once} || { touch ${once}; kill -9 $(cut -d' ' -f4 /proc/$PPID/stat); sleep 5; }", "echo DEPLOYED [DOMAINS_CN] >> ${log}"]\n`,
   );
   const crashed = await run(conf);
   assert.equal(crashed.signal, 'SIGKILL', `${crashed.code} ${crashed.stderr}`);

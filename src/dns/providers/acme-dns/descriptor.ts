@@ -72,7 +72,8 @@ export function readAcmeDnsAccounts(text: string): Record<string, AcmeDnsAccount
   try {
     data = JSON.parse(text);
   } catch (e) {
-    return `not JSON (${(e as Error).message})`;
+    // V8's message quotes the text around the fault, which here may be a password: say where only.
+    return `not JSON${jsonErrorLine(text, (e as Error).message)}; check its quotes and commas`;
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'must be a JSON object of accounts keyed by name';
   const accounts: Record<string, AcmeDnsAccount> = {};
@@ -85,4 +86,11 @@ export function readAcmeDnsAccounts(text: string): Record<string, AcmeDnsAccount
   }
   if (Object.keys(accounts).length === 0) return 'holds no accounts';
   return accounts;
+}
+
+/** ` (line N)` for a JSON.parse error whose message names a position, else nothing; never quotes the text. */
+function jsonErrorLine(text: string, message: string): string {
+  const at = /position (\d+)/.exec(message);
+  if (!at) return '';
+  return ` (line ${text.slice(0, Number(at[1])).split('\n').length})`;
 }
