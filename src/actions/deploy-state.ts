@@ -107,7 +107,7 @@ export class DeployState {
     const text = await readIfExists(file);
     if (text === null) return new DeployState(file, []);
     try {
-      return new DeployState(file, parseState(JSON.parse(text)));
+      return new DeployState(file, parseState(parseJson(text)));
     } catch (err) {
       const aside = opts.repair ? await setAside(file, opts.now ?? new Date()) : null;
       opts.warn?.(
@@ -222,4 +222,13 @@ function parseCert(raw: unknown, where: string): ChangedCert {
   }
   for (const name of names as string[]) assertSafeName(name);
   return { names: names as string[], keyType: cert.keyType, certPath: cert.certPath, keyPath: cert.keyPath };
+}
+
+/** JSON.parse without V8's message, which quotes the damaged text (across lines) into the warning. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error('not valid JSON');
+  }
 }

@@ -126,7 +126,7 @@ export async function recoverPublishes(stateDir: string, installed: Installed, n
     const file = path.join(stateDir, entry);
     let intent: PublishIntent;
     try {
-      intent = parseIntent(JSON.parse(await fs.readFile(file, 'utf8')));
+      intent = parseIntent(parseJson(await fs.readFile(file, 'utf8')));
     } catch (err) {
       const aside = await setAside(file, now);
       out.warnings.push(
@@ -169,4 +169,13 @@ function parseIntent(data: unknown): PublishIntent {
     return { path: l.path, target: l.target };
   });
   return { moves, links, owed: j.owed ?? null };
+}
+
+/** JSON.parse without V8's message, which quotes the damaged text (across lines) into the warning. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error('not valid JSON');
+  }
 }
