@@ -11,7 +11,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { certfleetBin } from './certfleet.ts';
 
-const hook = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fs-call-hook.mjs');
+/** The hook module, for NODE_OPTIONS=--import=… */
+export const fsCallHook = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fs-call-hook.mjs');
+const hook = fsCallHook;
 
 /** How one hooked run ended, and how many file-system calls it made (or made before the kill). */
 export interface HookedRun {
@@ -70,7 +72,10 @@ export function samplePoints(total: number, max: number): number[] {
   return [...points];
 }
 
-/** Pids of live (not zombie) processes whose command line contains `needle` (Linux /proc). */
+/**
+ * Pids of live (not zombie) processes whose command line starts with `needle` (Linux /proc): the
+ * command itself, not a shell that has it among its arguments (certfleet's gate shell, waiting).
+ */
 export function processesWith(needle: string): number[] {
   const out: number[] = [];
   for (const entry of readdirSync('/proc')) {
@@ -79,7 +84,7 @@ export function processesWith(needle: string): number[] {
       const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (cmd.includes(needle) && state !== 'Z') out.push(Number(entry));
+      if (cmd.startsWith(needle) && state !== 'Z') out.push(Number(entry));
     } catch {
       // gone meanwhile
     }
