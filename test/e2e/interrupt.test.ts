@@ -115,3 +115,32 @@ test('a run killed while its update sleeps: the next run stops it before its own
   assert.deepEqual(overlaps(lines), []);
   assert.deepEqual(processesWith(`sleep 1000${nonce}`), []);
 });
+
+for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+  test(`a run ${signal === 'SIGKILL' ? 'killed' : 'stopped with SIGTERM'} during http-01 validation: the drop dir ends as it was before`, async () => {
+    const drop = fx.servers.dropDir;
+    const before = (await fs.readdir(drop)).sort();
+    const conf = await makeConfDir(fx.servers, { domains: `v${rand()}.example.com www\n` });
+    const run = start(['--test', '--config', conf]);
+    let token = '';
+    await waitFor('a token file', async () => {
+      token = (await fs.readdir(drop)).find((f) => !before.includes(f) && !f.startsWith('.')) ?? '';
+      return token !== '';
+    });
+    const stoppedAt = Date.now();
+    run.child.kill(signal);
+    const end = await run.done;
+    if (signal === 'SIGTERM') {
+      // Stopped promptly, having removed its own token files and temp files on the way out.
+      assert.equal(end.code, 143, end.stderr);
+      assert.ok(Date.now() - stoppedAt < 5000, `stopped after ${Date.now() - stoppedAt} ms`);
+      assert.deepEqual((await fs.readdir(drop)).sort(), before, end.stderr);
+    } else {
+      assert.ok((await fs.readdir(drop)).includes(token), 'SIGKILL allows no cleanup: the token stays until the next run');
+    }
+    const next = await runCertfleet(['--test', '--config', conf], { env: fx.env });
+    assert.equal(next.code, 0, next.stderr);
+    assert.deepEqual((await fs.readdir(drop)).sort(), before, next.stderr);
+    assert.deepEqual(await fs.readdir(path.join(path.dirname(conf), 'test/.certfleet/challenges')), [], 'no challenge record left');
+  });
+}
