@@ -153,6 +153,10 @@ describe('files of [dns:*] sections', () => {
     assert.equal(readAcmeDnsAccounts('[]'), 'must be a JSON object of accounts keyed by name');
     assert.equal(readAcmeDnsAccounts('{}'), 'holds no accounts');
     assert.match(readAcmeDnsAccounts('{') as string, /^not JSON \(/);
+    // An unquoted password: the message says where, never what (V8's own message quotes the text).
+    const unquoted = readAcmeDnsAccounts('{\n  "example.com": {\n    "username": "u",\n    "password": s3cretPassw0rd,\n    "subdomain": "s"\n  }\n}\n') as string;
+    assert.match(unquoted, /^not JSON( \(line 4\))?; check its quotes and commas$/);
+    assert.ok(!unquoted.includes('s3cret') && !unquoted.includes('s3'), unquoted);
   });
 
   it('loadConfig fills secret and accounts from files, warns when every user may read them, never shows a secret', async () => {
