@@ -4,7 +4,18 @@ import { FactsCache } from '../store/facts-cache.ts';
 import type { LockUnwritableError } from '../store/lock.ts';
 import { DeployState } from '../actions/deploy-state.ts';
 import { loadPlan } from './load-plan.ts';
-import type { RunOptions } from './execute.ts';
+import type { Config } from '../config/load.ts';
+import type { Logger } from '../report/logger.ts';
+import type { Mode } from '../store/layout.ts';
+
+/** What a read-only run needs of the run's options (see execute.ts). */
+export interface ReadOnlyOptions {
+  config: Config;
+  mode: Mode;
+  directoryUrl: string;
+  now: () => Date;
+  log: Logger;
+}
 
 /**
  * A run in a conf dir certfleet cannot write (the lock cannot be created): a scheduled run with
@@ -12,7 +23,7 @@ import type { RunOptions } from './execute.ts';
  * certificate is due, a deployment is owed or an interrupted update waits, it throws the lock's
  * error, which names the directory, with what needs doing.
  */
-export async function readOnlyRun(opts: RunOptions, dirs: { state: string }, cause: LockUnwritableError): Promise<RunSummary> {
+export async function readOnlyRun(opts: ReadOnlyOptions, dirs: { state: string }, cause: LockUnwritableError): Promise<RunSummary> {
   const cache = await FactsCache.load(FactsCache.fileIn(dirs.state));
   const items = await loadPlan(opts.config, opts.mode, opts.now(), cache);
   const due = items.filter((i) => i.decision.action !== 'skip');

@@ -6,7 +6,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { acquireRunLock, LockBusyError } from '../../../src/store/lock.ts';
-import { startTime } from '../../../src/store/process-identity.ts';
+import { startTime } from '../../../src/process/process-identity.ts';
 
 async function deadPid(): Promise<number> {
   const child = spawn('/bin/true');

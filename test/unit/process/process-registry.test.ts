@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { ProcessRegistry } from '../../../src/actions/process-registry.ts';
-import { groupAlive } from '../../../src/actions/process-group.ts';
-import { tempDir } from './support.ts';
+import { ProcessRegistry } from '../../../src/process/process-registry.ts';
+import { groupAlive } from '../../../src/process/process-group.ts';
+import { tempDir } from '../actions/support.ts';
 
 describe('ProcessRegistry', () => {
   it('stops a recorded group a dead run left, and leaves a recycled pid alone', async () => {
