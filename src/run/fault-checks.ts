@@ -22,3 +22,21 @@ export async function preOrderProblem(item: PlanItem): Promise<string | null> {
   const problem = await checkTargets([item.paths.key, item.paths.csr, item.paths.cert]);
   return problem ? `${problem}; no certificate was ordered` : null;
 }
+
+/** Publishes a run found it cannot complete (see store/publish.ts `recoverPublishes`). */
+export type BlockedPublishes = readonly PublishBlockedError[];
+
+/**
+ * The due items that may be ordered: those a blocked publish or an unwritable target would
+ * only waste an order on are failed through `fail` (code `blocked`), before any order and on
+ * every run until fixed.
+ */
+export async function orderable(due: readonly PlanItem[], blocked: BlockedPublishes, fail: (item: PlanItem, err: Error) => void): Promise<PlanItem[]> {
+  const out: PlanItem[] = [];
+  for (const item of due) {
+    const problem = blockedProblem(item, blocked) ?? (await preOrderProblem(item));
+    if (problem) fail(item, Object.assign(new Error(problem), { code: 'blocked' }));
+    else out.push(item);
+  }
+  return out;
+}
