@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { MODE_PUBLIC, writeAtomic } from '../store/atomic.ts';
+import { MODE_STATE, writeAtomic } from '../store/atomic.ts';
+import { ensureDir, MODE_DIR_PRIVATE } from '../store/dirs.ts';
 
 /** A challenge proof certfleet puts where others can see it. */
 export type Artifact =
@@ -19,9 +20,9 @@ export class ArtifactJournal {
 
   /** Records `artifact` before it is created; returns its id. Rejects when it cannot be recorded. */
   async record(artifact: Artifact): Promise<string> {
-    await fs.mkdir(this.dir, { recursive: true });
+    await ensureDir(this.dir, MODE_DIR_PRIVATE);
     const id = randomBytes(8).toString('hex');
-    await writeAtomic(path.join(this.dir, `${id}.json`), JSON.stringify(artifact), MODE_PUBLIC);
+    await writeAtomic(path.join(this.dir, `${id}.json`), JSON.stringify(artifact), MODE_STATE);
     return id;
   }
 

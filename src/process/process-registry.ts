@@ -23,9 +23,12 @@ export class ProcessRegistry {
 
   /** Records group `pgid` (its leader just started). Rejects when the record cannot be written. */
   async add(pgid: number, command: string): Promise<void> {
-    await fs.mkdir(this.dir, { recursive: true });
+    // Private, as the state dir it lives in (0700 dir, 0600 files, whatever the umask).
+    await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
     const entry: Entry = { pgid, started: startTime(pgid), command };
-    await fs.writeFile(path.join(this.dir, `${pgid}.json`), JSON.stringify(entry));
+    const file = path.join(this.dir, `${pgid}.json`);
+    await fs.writeFile(file, JSON.stringify(entry), { mode: 0o600 });
+    await fs.chmod(file, 0o600);
   }
 
   /** Forgets group `pgid` once it is gone; best effort. */

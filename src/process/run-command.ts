@@ -55,7 +55,7 @@ export interface ShellOptions {
  */
 const GATE = 'IFS= read -r _ <&3 || exit 125; exec 3<&-;';
 /** Then a shell command runs as before (`/bin/sh -c`), and its exit status goes to `$2` if set. */
-const SHELL_WRAPPER = `${GATE} /bin/sh -c "$1"; s=$?; if [ -n "$2" ]; then printf '%s\n' "$s" >"$2.tmp" && mv -f "$2.tmp" "$2"; fi; exit $s`;
+const SHELL_WRAPPER = `${GATE} /bin/sh -c "$1"; s=$?; if [ -n "$2" ]; then (umask 077; printf '%s\n' "$s" >"$2.tmp") && mv -f "$2.tmp" "$2"; fi; exit $s`;
 /** Or a prepare command replaces the gate shell (`exec`), keeping its argv exactly. */
 const EXEC_WRAPPER = `${GATE} exec "$@"`;
 
