@@ -31,11 +31,13 @@ export class ArtifactJournal {
     await fs.rm(path.join(this.dir, `${id}.json`), { force: true }).catch(() => {});
   }
 
-  /** The artifacts recorded and not forgotten (a record that is not whole is dropped). */
+  /** The artifacts recorded and not forgotten (a record that is not whole is dropped, with temp files of cut-short writes). */
   async leftovers(): Promise<{ id: string; artifact: Artifact }[]> {
     const names = await fs.readdir(this.dir).catch(() => [] as string[]);
     const out: { id: string; artifact: Artifact }[] = [];
     for (const name of names) {
+      // A record whose write a kill cut short: its artifact was never created.
+      if (/^\.[0-9a-f]{16}\.json\.tmp-[0-9a-f]{8}$/.test(name)) await fs.rm(path.join(this.dir, name), { force: true });
       const m = /^([0-9a-f]{16})\.json$/.exec(name);
       if (!m) continue;
       const artifact = parse(await fs.readFile(path.join(this.dir, name), 'utf8').catch(() => ''));

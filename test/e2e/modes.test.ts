@@ -38,7 +38,7 @@ async function tree(dir: string, rel = ''): Promise<Map<string, { type: 'dir' | 
 
 /** The mode every path a run creates must have, by where it is. */
 function expectedMode(p: string, type: 'dir' | 'file'): number {
-  if (type === 'dir') return ({ test: 0o755, 'test/cert': 0o755, 'test/csr': 0o755, 'test/key': 0o750, 'test/.certfleet': 0o700 } as Record<string, number>)[p] ?? -1;
+  if (type === 'dir') return ({ test: 0o755, 'test/cert': 0o755, 'test/csr': 0o755, 'test/key': 0o750, 'test/.certfleet': 0o700, 'test/.certfleet/challenges': 0o700, 'test/.certfleet/running': 0o700 } as Record<string, number>)[p] ?? -1;
   if (p.startsWith('test/key/')) return 0o600;
   if (p.startsWith('test/.certfleet/')) return 0o600;
   if (p.startsWith('test/cert/') || p.startsWith('test/csr/')) return 0o644;

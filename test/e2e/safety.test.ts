@@ -88,8 +88,9 @@ test('two runs at once: the second waits briefly, then exits 3; state stays cons
   const conf = await makeConfDir(fx.servers, { domains: `e${z}.example.com www\nf${z}.example.com\ng${z}.example.com\n` });
   const dir = path.dirname(conf);
   const firstRun = runCertfleet(['--test', '--config', conf], { env: fx.env });
-  const lockFile = path.join(dir, '.certfleet.lock');
-  for (let i = 0; i < 100 && !(await fs.stat(lockFile).catch(() => null)); i++) await new Promise((r) => setTimeout(r, 20));
+  // The holder's claim: .certfleet.lock-<pid>-<start time>-<random> (see store/lock.ts).
+  const claimed = async () => (await fs.readdir(dir)).some((f) => f.startsWith('.certfleet.lock-'));
+  for (let i = 0; i < 100 && !(await claimed()); i++) await new Promise((r) => setTimeout(r, 20));
   const second = await runCertfleet(['--test', '--config', conf], { env: { ...fx.env, CERTFLEET_LOCK_WAIT_MS: '300' } });
   assert.equal(second.code, 3, second.stderr);
   assert.match(second.stderr, /another certfleet run \(pid \d+\) holds .*\.certfleet\.lock/);
