@@ -40,5 +40,5 @@ export async function readOnlyRun(opts: ReadOnlyOptions, dirs: { state: string }
   }
   for (const item of items) for (const w of item.decision.warnings) opts.log.info(`warning: ${item.paths.base} [${item.keyType}]: ${w}`);
   const results: ItemResult[] = items.map((item) => ({ item, status: 'unchanged', notAfter: item.decision.notAfter, error: null, errorType: null, warnings: [] }));
-  return { mode: opts.mode, directory: opts.directoryUrl, results, deployments: [] };
+  return { mode: opts.mode, directory: opts.directoryUrl, at: opts.now(), results, deployments: [] };
 }
