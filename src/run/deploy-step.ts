@@ -40,6 +40,14 @@ export async function recordOwed(state: DeployState, groups: readonly CertGroup[
 }
 
 /**
+ * Records that an item's sections owe a deployment now (a repair that changed what is served,
+ * made outside a publish journal).
+ */
+export async function recordChanged(state: DeployState, item: PlanItem, ctx: Pick<DeployContext, 'actions' | 'now'>): Promise<void> {
+  await state.record(owedFor(item, ctx), ctx.now());
+}
+
+/**
  * Settles the deployments a dead run had started (call after its leftover commands were
  * stopped): a section whose commands all finished is settled as they ended, by their markers,
  * and not run again; one cut short is owed as before.

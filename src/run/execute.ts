@@ -5,7 +5,7 @@ import { CertStateStore } from '../store/cert-state.ts';
 import { modeDirs } from '../store/layout.ts';
 import { acquireRunLock, LockUnwritableError } from '../store/lock.ts';
 import { observeKeyAndCert } from '../store/observe.ts';
-import { deployPending, owedFor, recordOwed, type DeployContext } from './deploy-step.ts';
+import { deployPending, owedFor, recordChanged, recordOwed, type DeployContext } from './deploy-step.ts';
 import { readOnlyRun } from './read-only-run.ts';
 import { recoverAtStart } from './run-start.ts';
 import { decideAll, mapLimit, observeAll, settleLinks } from './load-plan.ts';

@@ -39,6 +39,6 @@ export async function readOnlyRun(opts: ReadOnlyOptions, dirs: { state: string }
     throw new Error(`${cause.message}; ${what}, which needs writing there`, { cause });
   }
   for (const item of items) for (const w of item.decision.warnings) opts.log.info(`warning: ${item.paths.base} [${item.keyType}]: ${w}`);
-  const results: ItemResult[] = items.map((item) => ({ item, status: 'unchanged', notAfter: item.decision.notAfter, error: null, errorType: null, warnings: [] }));
+  const results: ItemResult[] = items.map((item) => ({ item, status: 'unchanged', notAfter: item.decision.notAfter, error: null, errorType: null, warnings: [], repaired: [] }));
   return { mode: opts.mode, directory: opts.directoryUrl, at: opts.now(), results, deployments: [] };
 }
