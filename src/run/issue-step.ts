@@ -85,6 +85,8 @@ export async function issueDue(
     opts.log.error(`${item.paths.base} [${item.keyType}]: ${message}`);
     const r = results.get(resultKey(item))!;
     results.set(resultKey(item), { ...r, item, status: 'failed', error: message, errorType: errorType(err) });
+    // An interrupted run (SIGTERM/SIGINT) is no failure of the order: it must not start a back-off.
+    if (opts.signal?.aborted) return;
     const key = stateKey(item.paths);
     const retryAfter = err instanceof AcmeProblemError ? err.retryAfter : null;
     const record = state.get(key);
