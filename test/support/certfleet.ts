@@ -11,14 +11,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestServers } from './servers.ts';
 
+/** The npm bundle, `<repo>/bin/certfleet` (made by `npm run build`). */
+export const bundleBin = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/certfleet');
+
 /**
  * Absolute path of the certfleet under test: $CERTFLEET_BIN when set (e.g. the single executable
  * dist/certfleet-linux-x64 or the installed /usr/bin/certfleet; relative to the current
- * directory), else `<repo>/bin/certfleet` (made by `npm run build`).
+ * directory), else the bundle.
  */
-export const certfleetBin = process.env.CERTFLEET_BIN
-  ? resolve(process.env.CERTFLEET_BIN)
-  : resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/certfleet');
+export const certfleetBin = process.env.CERTFLEET_BIN ? resolve(process.env.CERTFLEET_BIN) : bundleBin;
 
 /** What a certfleet run left behind. `signal` is set when it was killed (e.g. on timeout). */
 export interface CertfleetResult {

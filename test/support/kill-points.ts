@@ -1,15 +1,18 @@
 /**
- * Kill-point harness: runs the built certfleet with a hook (fs-call-hook.mjs, loaded through
- * NODE_OPTIONS) that counts the file-system calls of the run and kills it at the Nth, so a test
+ * Kill-point harness: runs the npm bundle (bin/certfleet) with a hook (fs-call-hook.mjs, loaded
+ * through NODE_OPTIONS) that counts the file-system calls of the run and kills it at the Nth, so a test
  * can stop a run before each of its file-system calls in turn. The hook counts calls of the
  * certfleet process only (not of the actions it starts), in the order the process makes them.
+ * Always the bundle, also when $CERTFLEET_BIN names the single executable: a Node single
+ * executable ignores NODE_OPTIONS, so the hook cannot be put into it; both forms are built from
+ * the same code.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { certfleetBin } from './certfleet.ts';
+import { bundleBin } from './certfleet.ts';
 
 /** The hook module, for NODE_OPTIONS=--import=… */
 export const fsCallHook = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fs-call-hook.mjs');
@@ -30,7 +33,7 @@ export interface HookedRun {
  * `timeoutMs` (default 60 s), then SIGKILLed.
  */
 export function runHooked(args: string[], env: Record<string, string>, killAt = 0, signal: NodeJS.Signals = 'SIGKILL', timeoutMs = 60_000): Promise<HookedRun> {
-  if (!existsSync(certfleetBin)) return Promise.reject(new Error(`${certfleetBin}: not built; run 'npm run build' first`));
+  if (!existsSync(bundleBin)) return Promise.reject(new Error(`${bundleBin}: not built; run 'npm run build' first`));
   const countFile = path.join(tmpdir(), `certfleet-calls-${process.pid}-${Math.random().toString(16).slice(2)}`);
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
@@ -42,7 +45,7 @@ export function runHooked(args: string[], env: Record<string, string>, killAt = 
   };
   delete childEnv.NODE_TEST_CONTEXT;
   return new Promise((resolve, reject) => {
-    const child = spawn(certfleetBin, args, { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(bundleBin, args, { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
     const err: Buffer[] = [];
     child.stderr.on('data', (c: Buffer) => err.push(c));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
