@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { procStatFields } from './process-identity.ts';
 
 /** Grace period between SIGTERM and SIGKILL when certfleet stops a process group. */
 export const DEFAULT_GRACE_MS = 5_000;
@@ -39,15 +40,8 @@ export function groupAlive(pgid: number): boolean {
 
 /** State letter and process group of `pid` from /proc, or null when it is gone or unreadable. */
 export function procStat(pid: number): { state: string; pgrp: number } | null {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  // `pid (comm) state ppid pgrp …`; comm may hold spaces and parentheses, so cut at the last `)`.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0]!, pgrp: Number(fields[2]) };
+  const fields = procStatFields(pid);
+  return fields ? { state: fields[0]!, pgrp: Number(fields[2]) } : null;
 }
 
 async function waitGone(pgid: number, ms: number): Promise<boolean> {

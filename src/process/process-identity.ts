@@ -1,21 +1,28 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * The start time of process `pid` (clock ticks since boot, field 22 of /proc/<pid>/stat), or
- * null when it is gone or this is not Linux. A pid and its start time name one process for good:
- * a recycled pid has another start time.
+ * The fields of /proc/<pid>/stat from the third (state) on, or null when the process is gone or
+ * this is not Linux. `pid (comm) state ppid pgrp …`: comm may hold spaces and parentheses, so the
+ * line is cut at the last `)`.
  */
-export function startTime(pid: number): string | null {
+export function procStatFields(pid: number): string[] | null {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return null;
   }
-  // `pid (comm) state ppid …`; comm may hold spaces and parentheses, so cut at the last `)`.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return text.slice(text.lastIndexOf(')') + 2).split(' ');
+}
+
+/**
+ * The start time of process `pid` (clock ticks since boot, field 22 of /proc/<pid>/stat), or
+ * null when it is gone or this is not Linux. A pid and its start time name one process for good:
+ * a recycled pid has another start time.
+ */
+export function startTime(pid: number): string | null {
   // fields[0] is field 3 (state), so field 22 is fields[19].
-  return fields[19] ?? null;
+  return procStatFields(pid)?.[19] ?? null;
 }
 
 /** True while `pid` runs (a process of another user counts: EPERM). */
