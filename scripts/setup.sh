@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what certfleet's demo and tests need on a fresh Debian 12 machine (as root): the real
-# servers the tests start themselves (Pebble, pebble-challtestsrv, nginx, BIND), what building and
+# servers the tests start themselves (Pebble, pebble-challtestsrv, nginx, BIND, PostgreSQL), the
+# ACME clients the broker's tests use as devices (certbot, lego), what building and
 # checking the single executable and the .deb take (binutils' strip, libatomic1 which the embedded
 # Node.js links, systemd's systemd-analyze), npm packages, and the built bin/certfleet. Safe to run
 # again.
@@ -10,7 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 step() { printf '\n==> %s\n' "$*"; }
 
 export DEBIAN_FRONTEND=noninteractive
-APT_PACKAGES=(pebble nginx bind9 bind9-dnsutils rsync binutils libatomic1 systemd)
+APT_PACKAGES=(pebble nginx bind9 bind9-dnsutils rsync binutils libatomic1 systemd postgresql certbot lego)
 
 step "apt-get install ${APT_PACKAGES[*]}"
 # The tests run their own nginx and named on loopback ports; stop the packages from starting
@@ -42,7 +43,7 @@ created_policy=false
 step "check required binaries"
 missing=0
 for bin in /usr/bin/pebble /usr/bin/pebble-challtestsrv /usr/sbin/nginx /usr/sbin/named /usr/bin/dig /usr/bin/rsync \
-  /usr/bin/strip /usr/bin/systemd-analyze /usr/bin/dpkg-deb; do
+  /usr/bin/strip /usr/bin/systemd-analyze /usr/bin/dpkg-deb /usr/bin/certbot /usr/bin/lego $(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null || echo /usr/lib/postgresql/VERSION/bin/initdb); do
   if [[ -x $bin ]]; then
     echo "ok: $bin"
   else
