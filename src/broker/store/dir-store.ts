@@ -7,6 +7,11 @@
  * and nonces live only in that process's memory. A lease names a live worker of this process,
  * so after a crash every order is free to be taken again at once; a nonce given before a
  * restart is refused (badNonce), and ACME clients ask again.
+ *
+ * `broker enroll`, `remove` and `status` open the directory beside a serving broker in admin
+ * mode: no lock, device writes only. So the serving broker reads devices from their files on
+ * every lookup (one small file; a device's key id starts with its id), and sees an enrollment
+ * or a removal at once.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -25,10 +30,16 @@ export class StoreOpenError extends Error {
   override name = 'StoreOpenError';
 }
 
+/** Device ids as enroll.ts allows them. */
+const DEVICE_FILE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 const copy = <T>(value: T): T => structuredClone(value);
 
-/** Opens (creating it, mode 0700) the store directory `dir` and takes its lock. */
-export async function openDirStore(dir: string): Promise<BrokerStore> {
+/**
+ * Opens (creating it, mode 0700) the store directory `dir` and takes its lock; with `admin`,
+ * takes no lock and allows only device writes (see the file comment).
+ */
+export async function openDirStore(dir: string, opts: { admin?: boolean } = {}): Promise<BrokerStore> {
   const root = path.resolve(dir);
   try {
     await fs.mkdir(root, { recursive: true, mode: 0o700 });
@@ -36,9 +47,9 @@ export async function openDirStore(dir: string): Promise<BrokerStore> {
   } catch (err) {
     throw new StoreOpenError(`store ${root}: cannot create it: ${(err as Error).message}`);
   }
-  let lock: RunLock;
+  let lock: RunLock = { file: '', release: async () => {} };
   try {
-    lock = await acquireRunLock(root, 0);
+    if (!opts.admin) lock = await acquireRunLock(root, 0);
   } catch (err) {
     if (err instanceof LockBusyError) {
       throw new StoreOpenError(`store ${root} is in use by another broker${err.holderPid ? ` (pid ${err.holderPid})` : ''}; one broker per directory (several brokers share a postgres:// store)`);
@@ -53,7 +64,7 @@ export async function openDirStore(dir: string): Promise<BrokerStore> {
       certs: await readAll<BrokerCertificate>(root, 'certs'),
       ledger: await readLedger(path.join(root, LEDGER)),
     };
-    return new DirStore(root, lock, data);
+    return new DirStore(root, lock, data, opts.admin === true);
   } catch (err) {
     await lock.release();
     throw err;
@@ -117,6 +128,7 @@ class DirStore implements BrokerStore {
     private readonly root: string,
     private readonly lock: RunLock,
     data: { devices: Map<string, Device>; accounts: Map<string, DeviceAccount>; orders: Map<string, BrokerOrder>; certs: Map<string, BrokerCertificate>; ledger: LedgerEntry[] },
+    private readonly admin: boolean,
   ) {
     this.devices = data.devices;
     this.accounts = data.accounts;
@@ -129,6 +141,7 @@ class DirStore implements BrokerStore {
 
   private persist(kind: Kind, record: { id: string }): Promise<void> {
     if (this.closed) return Promise.reject(new Error('store: closed'));
+    if (this.admin && kind !== 'devices') return Promise.reject(new Error(`store ${this.root}: opened for device changes only`));
     const file = path.join(this.root, kind, fileName(record.id));
     const onDisk = kind === 'orders' ? { ...record, lease: null } : record;
     const text = `${JSON.stringify(onDisk, null, 1)}\n`;
@@ -145,18 +158,32 @@ class DirStore implements BrokerStore {
     await this.persist('devices', device);
   }
 
+  /** The device as its file holds it now (another process may have enrolled or removed it). */
   async getDevice(id: string): Promise<Device | null> {
-    const d = this.devices.get(id);
-    return d ? copy(d) : null;
+    if (!DEVICE_FILE_ID.test(id)) return null;
+    await this.writing.get(path.join(this.root, 'devices', `${id}.json`));
+    const text = await readIfExists(path.join(this.root, 'devices', `${id}.json`));
+    if (text === null) {
+      this.devices.delete(id);
+      return null;
+    }
+    const device = JSON.parse(text) as Device;
+    this.devices.set(id, device);
+    return copy(device);
   }
 
   async deviceByKid(kid: string): Promise<Device | null> {
-    for (const d of this.devices.values()) if (d.eabKid === kid) return copy(d);
-    return null;
+    // Key ids are `<device id>.<random>` (enroll.ts).
+    const dot = kid.lastIndexOf('.');
+    const device = dot > 0 ? await this.getDevice(kid.slice(0, dot)) : null;
+    return device && device.eabKid === kid ? device : null;
   }
 
   async listDevices(): Promise<Device[]> {
-    return [...this.devices.values()].map(copy).sort((a, b) => a.id.localeCompare(b.id));
+    const names = await fs.readdir(path.join(this.root, 'devices'));
+    const ids = names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).map((n) => n.slice(0, -5));
+    const devices = await Promise.all(ids.map((id) => this.getDevice(id)));
+    return devices.filter((d): d is Device => d !== null).sort((a, b) => a.id.localeCompare(b.id));
   }
 
   async createAccount(account: DeviceAccount): Promise<{ account: DeviceAccount; created: boolean }> {

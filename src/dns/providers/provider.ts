@@ -13,6 +13,12 @@ export interface DnsRecordProvider {
   present(fqdn: string, value: string): Promise<void>;
   /** Removes exactly that TXT record, leaving other values alone; removing an absent one succeeds. */
   cleanup(fqdn: string, value: string): Promise<void>;
+  /**
+   * Optional (the broker's address updates): makes `addresses` the A and AAAA records of `fqdn`,
+   * replacing whatever were there, in one change where the backend allows it. Providers that
+   * cannot write address records leave it out.
+   */
+  setAddresses?(fqdn: string, addresses: readonly string[], ttl: number): Promise<void>;
 }
 
 /**

@@ -3,10 +3,12 @@
  * PowerDNS and Windows DNS accept them. Each call adds or deletes exactly one TXT record, so
  * other TXT values at the same owner (another order's, SPF, verification tokens) stay.
  */
+import { isIPv6 } from 'node:net';
 import { sendUpdate, type DnsServer } from '../../client.ts';
 import { DnsError } from '../../errors.ts';
 import { normalizeName } from '../../names.ts';
 import type { TsigKey } from '../../tsig.ts';
+import { RRType } from '../../types.ts';
 import { findZone } from '../../zone.ts';
 import { DnsProviderError, type DnsRecordProvider } from '../provider.ts';
 
@@ -66,6 +68,21 @@ export function createRfc2136Provider(config: Rfc2136Config): DnsRecordProvider 
   return {
     present: (fqdn, value) => update('add', fqdn, value),
     cleanup: (fqdn, value) => update('delete', fqdn, value),
+    async setAddresses(fqdn, addresses, ttl) {
+      const name = normalizeName(fqdn);
+      // One message: the server applies it whole or not at all (RFC 2136 §3.4.2), so readers
+      // never see the name without an address in between.
+      const ops = [
+        { kind: 'delete-rrset' as const, name, type: RRType.A },
+        { kind: 'delete-rrset' as const, name, type: RRType.AAAA },
+        ...addresses.map((address) => ({ kind: 'add' as const, name, ttl, data: isIPv6(address) ? { kind: 'AAAA' as const, address } : { kind: 'A' as const, address } })),
+      ];
+      try {
+        await sendUpdate(config.server, await zoneOf(name), ops, config.tsig, { timeoutMs, now: config.now });
+      } catch (e) {
+        throw explain(e, `set A/AAAA of ${name}`, config.tsig);
+      }
+    },
   };
 }
 
