@@ -91,5 +91,41 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       result.code = await runThumbprintCommand(flags, io);
     });
 
+  const broker = program.command('broker').description('the fleet broker: an ACME server for devices that proves their names upstream with DNS-01');
+  const brokerConf = (cmd: Command) => cmd.option('--config <path>', 'path of broker.conf', 'broker.conf');
+  brokerConf(broker.command('enroll <device> <names...>'))
+    .description('register a device and the names it may hold (exact names; *.name only when listed); prints its EAB key once; again: rotates the key')
+    .option('--json', 'print the result as JSON')
+    .action(async (device: string, names: string[], flags: { config: string; json?: boolean }) => {
+      const { enrollCommand } = await import('./commands/broker.ts');
+      result.code = await enrollCommand(flags, device, names, io);
+    });
+  brokerConf(broker.command('remove <device>'))
+    .description("refuse the device's accounts and address updates from now on")
+    .option('--json', 'print the result as JSON')
+    .action(async (device: string, flags: { config: string; json?: boolean }) => {
+      const { removeCommand } = await import('./commands/broker.ts');
+      result.code = await removeCommand(flags, device, io);
+    });
+  brokerConf(broker.command('status'))
+    .description('show devices, certificates and their expiry, the queue and the rate budget')
+    .option('--json', 'print the status as JSON')
+    .action(async (flags: { config: string; json?: boolean }) => {
+      const { statusCommand } = await import('./commands/broker.ts');
+      result.code = await statusCommand(flags, io);
+    });
+
+  program
+    .command('address <addresses...>')
+    .description("run on a device: make these the A/AAAA records of its enrolled names, through the broker")
+    .requiredOption('--broker <url>', "the broker's directory URL (or its public URL)")
+    .requiredOption('--eab-kid <kid>', 'the key id `broker enroll` printed')
+    .requiredOption('--eab-hmac-key-file <file>', 'a file holding the MAC key `broker enroll` printed')
+    .option('--json', 'print the result as JSON')
+    .action(async (addresses: string[], flags: { broker: string; eabKid: string; eabHmacKeyFile: string; json?: boolean }) => {
+      const { addressCommand } = await import('./commands/address.ts');
+      result.code = await addressCommand(flags, addresses, io);
+    });
+
   return program;
 }
