@@ -90,7 +90,7 @@ function parseTo(text: string, file: string, cwd: string, report: Reporter): { d
     try {
       settings.listen.push(...parseListen(spec));
     } catch (err) {
-      bad(listen!, `"${spec}": ${(err as Error).message}`);
+      bad(listen!, `"${spec}": ${(err as Error).message.replace(/^--listen "[^"]*": /, '')}`);
     }
   }
 
