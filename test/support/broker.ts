@@ -27,6 +27,8 @@ export interface BrokerConfOptions {
   tls?: TlsFiles | false;
   /** Extra `[broker]` lines. */
   extra?: string[];
+  /** The URL devices use when it is not the broker's own (behind a load balancer). */
+  publicUrl?: string;
 }
 
 /** Writes broker.conf (and TLS files unless `tls: false`); returns its path, port and the CA devices must trust. */
@@ -34,7 +36,7 @@ export async function writeBrokerConf(opts: BrokerConfOptions): Promise<{ conf: 
   await mkdir(opts.dir, { recursive: true });
   const port = opts.port ?? (await freePort());
   const tls = opts.tls === false ? null : (opts.tls ?? (await makeTlsFiles(opts.dir)));
-  const publicUrl = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const publicUrl = opts.publicUrl ?? `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const dns = `127.0.0.1:${opts.bindPort}`;
   const conf = join(opts.dir, 'broker.conf');
   await writeFile(conf, [
