@@ -19,7 +19,7 @@ export function device(id: string, over: Partial<Device> = {}): Device {
   return {
     id,
     names: [`${id}.example.com`, `*.${id}.example.com`],
-    eabKid: `kid-${id}`,
+    eabKid: `${id}.kid1`, // `<device id>.<random>`, as enroll.ts makes them
     eabHmacKey: `hmac-${id}-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`,
     enrolledAt: at(-60 * MINUTE),
     removedAt: null,

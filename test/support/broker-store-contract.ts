@@ -36,11 +36,11 @@ export function storeContract(name: string, open: () => Promise<BrokerStore>, cl
       await store.putDevice(device('d2'));
       await store.putDevice(device('d1'));
       assert.deepEqual(await store.getDevice('d1'), device('d1'));
-      assert.deepEqual(await store.deviceByKid('kid-d2'), device('d2'));
-      const rotated = device('d1', { eabKid: 'kid-d1-rotated', eabHmacKey: 'hmac-rotated', removedAt: at(0) });
+      assert.deepEqual(await store.deviceByKid('d2.kid1'), device('d2'));
+      const rotated = device('d1', { eabKid: 'd1.kid2', eabHmacKey: 'hmac-rotated', removedAt: at(0) });
       await store.putDevice(rotated);
-      assert.equal(await store.deviceByKid('kid-d1'), null);
-      assert.deepEqual(await store.deviceByKid('kid-d1-rotated'), rotated);
+      assert.equal(await store.deviceByKid('d1.kid1'), null);
+      assert.deepEqual(await store.deviceByKid('d1.kid2'), rotated);
       const all = await store.listDevices();
       assert.deepEqual(all.map((d) => d.id).sort(), ['d1', 'd2']);
       assert.deepEqual(all.find((d) => d.id === 'd1'), rotated);
@@ -104,6 +104,8 @@ export function storeContract(name: string, open: () => Promise<BrokerStore>, cl
       await store.createOrder(order('o3', 'a1', 'd1', { createdAt: at(-MINUTE), status: 'valid' }));
       assert.deepEqual(await store.getOrder('o1'), full);
       assert.equal(await store.getOrder('missing'), null);
+      await assert.rejects(store.createOrder(order('o1', 'a9', 'd9')), 'an order id is never reused');
+      assert.deepEqual(await store.getOrder('o1'), full);
       const ids = (orders: BrokerOrder[]): string[] => orders.map((o) => o.id);
       assert.deepEqual(ids(await store.listOrders({})), ['o1', 'o2', 'o3']);
       assert.deepEqual(ids(await store.listOrders({ account: 'a1' })), ['o1', 'o3']);
@@ -125,18 +127,19 @@ export function storeContract(name: string, open: () => Promise<BrokerStore>, cl
       assert.deepEqual(updated, { ...o, ...finalized });
       assert.deepEqual(await store.getOrder('o1'), updated);
       assert.deepEqual(await store.updateOrder('o1', {}, {}), updated, 'an empty patch changes nothing');
-      // lease owner: a named owner must match; null means none, or one expired at `now`
+      // lease owner: a named owner must hold a live lease at `now`; null means none, or one expired at `now`
       const leased = await store.updateOrder('o1', { leaseOwner: null, now: when(0) }, { lease: { owner: 'b1', until: at(MINUTE) } });
       assert.deepEqual(leased?.lease, { owner: 'b1', until: at(MINUTE) });
-      assert.equal(await store.updateOrder('o1', { leaseOwner: 'b2' }, { attempts: 9 }), null);
+      assert.equal(await store.updateOrder('o1', { leaseOwner: 'b2', now: when(0) }, { attempts: 9 }), null);
       assert.equal(await store.updateOrder('o1', { leaseOwner: null, now: when(MINUTE / 2) }, { attempts: 9 }), null);
-      assert.equal((await store.updateOrder('o1', { leaseOwner: 'b1', status: 'processing' }, { attempts: 1 }))?.attempts, 1);
-      assert.equal(await store.updateOrder('o1', { leaseOwner: 'b1', status: 'ready' }, { attempts: 9 }), null);
+      assert.equal((await store.updateOrder('o1', { leaseOwner: 'b1', status: 'processing', now: when(0) }, { attempts: 1 }))?.attempts, 1);
+      assert.equal(await store.updateOrder('o1', { leaseOwner: 'b1', status: 'ready', now: when(0) }, { attempts: 9 }), null);
+      assert.equal(await store.updateOrder('o1', { leaseOwner: 'b1', now: when(MINUTE) }, { attempts: 9 }), null, 'its lease expired');
       const takenOver = await store.updateOrder('o1', { leaseOwner: null, now: when(MINUTE + 1) }, { lease: { owner: 'b2', until: at(3 * MINUTE) } });
       assert.deepEqual(takenOver?.lease, { owner: 'b2', until: at(3 * MINUTE) });
-      assert.equal(await store.updateOrder('o1', { leaseOwner: 'b1' }, { attempts: 9 }), null, 'the old owner lost it');
+      assert.equal(await store.updateOrder('o1', { leaseOwner: 'b1', now: when(MINUTE + 2) }, { attempts: 9 }), null, 'the old owner lost it');
       const done = { status: 'invalid' as const, lease: null, error: { type: 'urn:ietf:params:acme:error:rejectedIdentifier', detail: 'no' } };
-      const ended = await store.updateOrder('o1', { leaseOwner: 'b2' }, done);
+      const ended = await store.updateOrder('o1', { leaseOwner: 'b2', now: when(2 * MINUTE) }, done);
       assert.deepEqual(ended, { ...o, ...finalized, attempts: 1, ...done });
       assert.deepEqual(await store.getOrder('o1'), ended);
     });
@@ -241,7 +244,9 @@ export function storeContract(name: string, open: () => Promise<BrokerStore>, cl
       await store.addNonce('n1', when(MINUTE));
       await store.addNonce('n2', when(MINUTE));
       await store.addNonce('n3', when(-1));
+      await store.addNonce('n4', when(1000));
       assert.equal(await store.takeNonce('n1', when(0)), true);
+      assert.equal(await store.takeNonce('n4', when(1000)), false, 'expired at its expiresAt');
       assert.equal(await store.takeNonce('n1', when(0)), false);
       assert.equal(await store.takeNonce('unknown', when(0)), false);
       assert.equal(await store.takeNonce('n3', when(0)), false);
@@ -262,11 +267,24 @@ export function storeContract(name: string, open: () => Promise<BrokerStore>, cl
       store = await openStore();
       assert.deepEqual(await store.getDevice('d1'), device('d1'));
       assert.deepEqual(await store.accountByThumbprint('thumb-a1'), account('a1', 'd1'));
-      assert.deepEqual(await store.getOrder('o1'), claimed);
-      assert.deepEqual(await store.claimOrders('b2', when(1), MINUTE, 1), [], 'the lease survived');
+      if (keepsLeasesAndNonces(store)) {
+        assert.deepEqual(await store.getOrder('o1'), claimed);
+        assert.deepEqual(await store.claimOrders('b2', when(1), MINUTE, 1), [], 'the lease survived');
+      } else {
+        assert.deepEqual(await store.getOrder('o1'), { ...claimed, lease: null });
+      }
       assert.deepEqual(await store.certificateByCertId('aki-c1.serial-c1'), certificate('c1', 'd1'));
       assert.deepEqual(await store.ledgerSince(new Date(T0)), [ledger(0, 'u1')]);
-      assert.equal(await store.takeNonce('n1', when(0)), true);
+      assert.equal(await store.takeNonce('n1', when(0)), keepsLeasesAndNonces(store));
     });
   });
+}
+
+/**
+ * Whether leases and nonces outlive the store instance. PostgreSQL keeps them: brokers share them.
+ * The embedded store holds them in memory only (dir-store.ts): one broker per directory, so after
+ * a restart every order is free to be taken and clients ask for a new nonce.
+ */
+function keepsLeasesAndNonces(store: BrokerStore): boolean {
+  return store.kind === 'postgres';
 }

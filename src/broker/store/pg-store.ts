@@ -7,6 +7,7 @@
  */
 import pg from 'pg';
 import type { BrokerCertificate, BrokerOrder, Device, DeviceAccount, LedgerEntry, OrderStatus } from '../types.ts';
+import { queueOrder } from './lease.ts';
 import { ensureSchema } from './pg-schema.ts';
 import {
   ACCOUNT_COLUMNS, accountFromRow, accountParams, CERTIFICATE_COLUMNS, certificateFromRow, certificateParams,
@@ -98,7 +99,7 @@ function pgStore(pool: pg.Pool, where: string): BrokerStore {
     getDevice: (id) => one('SELECT * FROM broker_devices WHERE id = $1', [id], deviceFromRow),
     deviceByKid: (kid) => one('SELECT * FROM broker_devices WHERE eab_kid = $1', [kid], deviceFromRow),
     async listDevices() {
-      return (await query('SELECT * FROM broker_devices ORDER BY id')).rows.map(deviceFromRow);
+      return (await query('SELECT * FROM broker_devices')).rows.map(deviceFromRow).sort((a, b) => a.id.localeCompare(b.id));
     },
 
     async createAccount(account: DeviceAccount) {
@@ -142,14 +143,13 @@ function pgStore(pool: pg.Pool, where: string): BrokerStore {
            SELECT id FROM broker_orders
            WHERE status = 'processing' AND (lease_until IS NULL OR lease_until <= $3)
              AND (not_before IS NULL OR not_before <= $3)
-           ORDER BY renewal DESC, finalized_at NULLS LAST, seq
+           ORDER BY renewal DESC, finalized_at NULLS FIRST, id COLLATE "C"
            LIMIT $4 FOR UPDATE SKIP LOCKED)
          RETURNING *`,
         [owner, new Date(now.getTime() + leaseMs).toISOString(), now.toISOString(), limit],
       );
-      // RETURNING keeps no order: sort as the subquery chose.
-      rows.sort((a, b) => Number(b.renewal) - Number(a.renewal) || byTime(a.finalized_at, b.finalized_at) || Number(a.seq) - Number(b.seq));
-      return rows.map(orderFromRow);
+      // RETURNING keeps no order: sort as the subquery chose, which is the embedded store's order.
+      return rows.map(orderFromRow).sort(queueOrder);
     },
 
     async putCertificate(cert: BrokerCertificate) {
@@ -201,11 +201,6 @@ function pgStore(pool: pg.Pool, where: string): BrokerStore {
   };
 }
 
-function byTime(a: Date | null, b: Date | null): number {
-  if (a === null || b === null) return a === b ? 0 : a === null ? 1 : -1;
-  return a.getTime() - b.getTime();
-}
-
 type One = <T>(sql: string, params: unknown[], from: (row: pg.QueryResultRow) => T) => Promise<T | null>;
 
 /** One UPDATE whose WHERE holds the expectation: no row, no change. */
@@ -218,12 +213,13 @@ function updateOrder(one: One, id: string, expect: OrderExpectation, patch: Orde
     return `$${all.length}`;
   };
   if (expect.status !== undefined) conditions.push(`status = ${param(expect.status)}`);
-  if (typeof expect.leaseOwner === 'string') conditions.push(`lease_owner = ${param(expect.leaseOwner)}`);
-  if (expect.leaseOwner === null) {
-    // Without `now` only an absent lease counts as none.
-    conditions.push(expect.now
-      ? `(lease_owner IS NULL OR lease_until <= ${param(expect.now.toISOString())})`
-      : 'lease_owner IS NULL');
+  if (expect.leaseOwner !== undefined) {
+    // As the embedded store decides (lease.ts): a lease is live while now < until, and a named
+    // owner must still hold a live one; without `now`, the clock's.
+    const now = param((expect.now ?? new Date()).toISOString());
+    conditions.push(expect.leaseOwner === null
+      ? `(lease_owner IS NULL OR lease_until <= ${now})`
+      : `(lease_owner = ${param(expect.leaseOwner)} AND lease_until > ${now})`);
   }
   return one(
     `UPDATE broker_orders SET ${sets.length > 0 ? sets.join(', ') : 'id = id'} WHERE ${conditions.join(' AND ')} RETURNING *`,

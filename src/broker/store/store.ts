@@ -1,9 +1,9 @@
 /**
  * The broker's storage contract. Two stores fulfil it and one test suite checks both
- * (test/unit/broker/store-contract.ts): the embedded default (`store: DIR`, dir-store.ts), one
- * broker per directory, crash-safe at any instant; and PostgreSQL (`store: postgres://…`,
- * pg-store.ts), shared by several brokers behind one load balancer, which split the work
- * through leases.
+ * (test/support/broker-store-contract.ts, run by test/integration/broker-store.test.ts): the
+ * embedded default (`store: DIR`, dir-store.ts), one broker per directory, crash-safe at any
+ * instant; and PostgreSQL (`store: postgres://…`, pg-store.ts), shared by several brokers
+ * behind one load balancer, which split the work through leases.
  *
  * Rules every store keeps:
  * - A write that resolved is durable (fsync or COMMIT) before the promise settles.
