@@ -6,19 +6,23 @@
  * connection errors that name the server but never the password.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { openDirStore } from '../../src/broker/store/dir-store.ts';
 import { openStore } from '../../src/broker/store/open.ts';
 import { openPgStore } from '../../src/broker/store/pg-store.ts';
 import { SCHEMA_VERSION } from '../../src/broker/store/pg-schema.ts';
+import { device } from '../support/broker-records.ts';
 import { storeContract } from '../support/broker-store-contract.ts';
 import { freePort } from '../support/process.ts';
 import { startPostgres, type RunningPostgres } from '../support/postgres.ts';
 
+const run = promisify(execFile);
 const TABLES = ['broker_schema', 'broker_devices', 'broker_accounts', 'broker_orders', 'broker_certificates', 'broker_ledger', 'broker_nonces'];
 
 let dir = '';
@@ -96,5 +100,39 @@ describe('postgres store', () => {
       });
       await assert.rejects(openPgStore('http://example.com/'), { message: 'store: http:// is not a postgres:// URL' });
     });
+
+    it('carries on when the server ends its connections', async () => {
+      const store = await openPgStore(cluster.url);
+      try {
+        await store.putDevice(device('d1'));
+        const { rows } = await sql(
+          "SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE application_name = 'certfleet-broker'",
+        );
+        assert.ok(rows.length > 0 && rows.every((r) => r.ended === true), 'the pool had a connection to end');
+        // The pool learns of the ended connection from its socket, and drops it.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.deepEqual(await store.getDevice('d1'), device('d1'));
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  it('is not loaded for a directory store', async () => {
+    // A fresh process: this one has loaded pg already.
+    const script = [
+      "import { createRequire } from 'node:module';",
+      "import { mkdtemp, rm } from 'node:fs/promises';",
+      "import { tmpdir } from 'node:os';",
+      "import { join } from 'node:path';",
+      `const { openStore } = await import(${JSON.stringify(new URL('../../src/broker/store/open.ts', import.meta.url).pathname)});`,
+      "const dir = await mkdtemp(join(tmpdir(), 'certfleet-store-'));",
+      "await (await openStore({ kind: 'dir', dir })).close();",
+      'await rm(dir, { recursive: true });',
+      "const loaded = Object.keys(createRequire(import.meta.url).cache).filter((m) => m.includes('/node_modules/pg'));",
+      "console.log(JSON.stringify(loaded));",
+    ].join('\n');
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+    assert.deepEqual(JSON.parse(stdout), []);
   });
 });

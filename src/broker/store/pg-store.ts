@@ -146,7 +146,7 @@ function pgStore(pool: pg.Pool, where: string): BrokerStore {
            ORDER BY renewal DESC, finalized_at NULLS FIRST, id COLLATE "C"
            LIMIT $4 FOR UPDATE SKIP LOCKED)
          RETURNING *`,
-        [owner, new Date(now.getTime() + leaseMs).toISOString(), now.toISOString(), limit],
+        [owner, new Date(now.getTime() + leaseMs).toISOString(), now.toISOString(), Math.max(0, limit)],
       );
       // RETURNING keeps no order: sort as the subquery chose, which is the embedded store's order.
       return rows.map(orderFromRow).sort(queueOrder);
