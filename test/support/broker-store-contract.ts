@@ -208,6 +208,18 @@ export function storeContract(name: string, open: () => Promise<BrokerStore>, cl
       }
     });
 
+    it('lets exactly one of several concurrent updates take over an expired lease', async () => {
+      const first = await openStore();
+      const second = first.kind === 'postgres' ? await openStore() : first;
+      await first.createOrder(processing('o1', -MINUTE, { lease: { owner: 'gone', until: at(-1) } }));
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) =>
+        (i % 2 ? second : first).updateOrder('o1', { leaseOwner: null, status: 'processing', now: when(0) },
+          { lease: { owner: `b${i}`, until: at(MINUTE) }, attempts: i + 1 })));
+      const winners = results.filter((o) => o !== null);
+      assert.equal(winners.length, 1, `winners: ${winners.map((o) => o.lease?.owner).join(' ')}`);
+      assert.deepEqual(await second.getOrder('o1'), winners[0]);
+    });
+
     it('stores certificates, replaces one stored again, and finds them by ARI CertID and device', async () => {
       const store = await openStore();
       await store.putCertificate(certificate('c1', 'd1'));

@@ -79,28 +79,39 @@ export async function startPostgres(): Promise<RunningPostgres> {
     await run(initdb, initArgs, { cwd: dir }).catch((cause: Error & { stderr?: string }) => {
       throw new Error(`postgres: initdb failed: ${cause.stderr ?? cause.message}`, { cause });
     });
-    const port = await freePort();
-    const [command, ...args] = wrap([join(bin, 'postgres'), '-D', data, '-p', String(port),
-      '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`, '-c', 'fsync=on',
-      '-c', 'logging_collector=off', '-c', 'max_connections=50']);
-    server = startProcess('postgres', command, args, { PATH: process.env.PATH, LANG: 'C' }, dir);
-    const url = `postgres://${USER}:${password}@127.0.0.1:${port}/${DATABASE}`;
-    await waitReady(server, `port ${port}`, Date.now() + READY_TIMEOUT_MS, async () => {
-      const client = new pg.Client({ connectionString: url.replace(/\/certfleet$/, '/postgres'), connectionTimeoutMillis: 1000 });
+    // The free port may be taken before postgres binds it: then it exits, and another is tried.
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      const [command, ...args] = wrap([join(bin, 'postgres'), '-D', data, '-p', String(port),
+        '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`, '-c', 'fsync=on',
+        '-c', 'logging_collector=off', '-c', 'max_connections=50']);
+      server = startProcess('postgres', command, args, { PATH: process.env.PATH, LANG: 'C' }, dir);
+      const url = `postgres://${USER}:${password}@127.0.0.1:${port}/${DATABASE}`;
       try {
-        await client.connect();
-        await client.query(`CREATE DATABASE ${DATABASE}`);
-        return true;
-      } finally {
-        await client.end().catch(() => undefined);
+        await waitReady(server, `port ${port}`, Date.now() + READY_TIMEOUT_MS, () => createDatabase(url));
+      } catch (error) {
+        if (attempt === 3 || server.exited() === null) throw error;
+        continue;
       }
-    });
-    const running = server;
-    return { url, log: () => running.tail(), stop: () => stopCluster(running, dir) };
+      const running = server;
+      return { url, log: () => running.tail(), stop: () => stopCluster(running, dir) };
+    }
   } catch (error) {
     if (server) await stopCluster(server, dir);
     else await rm(dir, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/** Creates the tests' database through the `postgres` one; true once done. */
+async function createDatabase(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url.replace(/\/certfleet$/, '/postgres'), connectionTimeoutMillis: 1000 });
+  try {
+    await client.connect();
+    await client.query(`CREATE DATABASE ${DATABASE}`);
+    return true;
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 
