@@ -218,7 +218,9 @@ class DirStore implements BrokerStore {
   async updateOrder(id: string, expect: OrderExpectation, patch: OrderPatch): Promise<BrokerOrder | null> {
     const o = this.orders.get(id);
     if (!o || !meets(o, expect)) return null;
-    const updated: BrokerOrder = { ...o, ...copy(patch) };
+    // A field given as undefined is left alone, as in the PostgreSQL store.
+    const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+    const updated: BrokerOrder = { ...o, ...copy(defined) };
     this.orders.set(id, updated);
     // Only lease changes: nothing to write (leases are not kept on disk).
     if (Object.keys(patch).some((k) => k !== 'lease')) await this.persist('orders', updated);

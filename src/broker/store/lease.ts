@@ -17,7 +17,12 @@ export function claimable(order: BrokerOrder, now: Date): boolean {
 /** Queue order: renewals first, then by `finalizedAt`, then by id. */
 export function queueOrder(a: BrokerOrder, b: BrokerOrder): number {
   if (a.renewal !== b.renewal) return a.renewal ? -1 : 1;
-  return (a.finalizedAt ?? '').localeCompare(b.finalizedAt ?? '') || a.id.localeCompare(b.id);
+  return cmp(a.finalizedAt ?? '', b.finalizedAt ?? '') || cmp(a.id, b.id);
+}
+
+/** Byte order (what PostgreSQL's COLLATE "C" gives), not locale order. */
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Up to `limit` orders to take now, in queue order (the same objects, for the caller to lease). */
