@@ -132,11 +132,41 @@ function createSession(client: acme.Client, opts: AcmeOptions, step: Step): Acme
     return { order: await step('new order', () => client.createOrder(base as Parameters<acme.Client['createOrder']>[0])), replaced: null };
   }
 
+  /**
+   * The order at `url` when it can still lead to a certificate for these identifiers; null
+   * (logged) when it is invalid, gone (404), not this account's (403) or for other identifiers.
+   */
+  async function resume(req: IssueRequest, url: string): Promise<acme.Order | null> {
+    const log = req.log ?? opts.log;
+    try {
+      const order = await step('resume order', () => client.getOrder({ url } as acme.Order));
+      const names = (order.identifiers ?? []).map((i) => i.value.toLowerCase()).sort();
+      const wanted = req.identifiers.map((i) => i.toLowerCase()).sort();
+      if (order.status === 'invalid') log(`order ${url} is invalid; placing a new order`);
+      else if (names.join(' ') !== wanted.join(' ')) log(`order ${url} is for ${names.join(', ')}, not ${wanted.join(', ')}; placing a new order`);
+      else return order;
+    } catch (err) {
+      if (!(err instanceof AcmeProblemError) || (err.status !== 404 && err.status !== 403)) throw err;
+      log(`order ${url} cannot be resumed (${err.message}); placing a new order`);
+    }
+    return null;
+  }
+
   return {
     async issue(req) {
       await ensureAccount();
       const deadline = Date.now() + opts.orderTimeoutMs;
-      let { order, replaced } = await newOrder(req);
+      const resumed = req.resumeOrderUrl ? await resume(req, req.resumeOrderUrl) : null;
+      let order: acme.Order;
+      let replaced: string | null;
+      if (resumed) {
+        order = resumed;
+        const named = (resumed as { replaces?: unknown }).replaces;
+        replaced = typeof named === 'string' ? named : null;
+      } else {
+        ({ order, replaced } = await newOrder(req));
+        await req.onOrderCreated?.(order.url);
+      }
       if (order.status === 'pending') await validate(client, order, req, step, deadline);
       if (order.status === 'pending' || order.status === 'ready') {
         order = await step('finalize', () => client.finalizeOrder(order, req.csrPem));

@@ -37,6 +37,17 @@ export interface IssueRequest {
   beforeValidate?: (identifier: string, token: string, keyAuthorization: string) => Promise<void>;
   /** Where problems that do not fail the request go (a failed cleanup). */
   log?: (message: string) => void;
+  /**
+   * An order placed before (by this account, for these identifiers) to continue instead of
+   * placing a new one: pending is validated, ready finalized, processing polled, valid
+   * downloaded. One that is invalid, gone (404) or for other identifiers is replaced by a new order.
+   */
+  resumeOrderUrl?: string;
+  /**
+   * Awaited right after the CA created a new order and before any challenge is answered, so the
+   * caller can record the URL durably and resume it later. A throw ends the request.
+   */
+  onOrderCreated?: (url: string) => Promise<void>;
 }
 
 /** An account session with a CA. */
