@@ -19,6 +19,21 @@ export interface DnsRecordProvider {
    * cannot write address records leave it out.
    */
   setAddresses?(fqdn: string, addresses: readonly string[], ttl: number): Promise<void>;
+  /**
+   * Optional batching capability: adds all `records` in as few backend calls as the backend
+   * allows (rfc2136: one UPDATE message per zone). All or nothing is not promised: after a throw,
+   * any of them may exist, so callers retry one by one to find the culprit. Without it, callers
+   * call `present` per record.
+   */
+  presentMany?(records: readonly TxtRecord[]): Promise<void>;
+  /** Optional: `cleanup` of all `records` in as few backend calls as the backend allows. */
+  cleanupMany?(records: readonly TxtRecord[]): Promise<void>;
+}
+
+/** One DNS-01 TXT record: its owner name and value. */
+export interface TxtRecord {
+  fqdn: string;
+  value: string;
 }
 
 /**

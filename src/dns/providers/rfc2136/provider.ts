@@ -1,7 +1,8 @@
 /**
  * DNS-01 through RFC 2136 dynamic updates signed with TSIG (RFC 8945), the way BIND, Knot,
- * PowerDNS and Windows DNS accept them. Each call adds or deletes exactly one TXT record, so
- * other TXT values at the same owner (another order's, SPF, verification tokens) stay.
+ * PowerDNS and Windows DNS accept them. Each record is added or deleted exactly, so other TXT
+ * values at the same owner (another order's, SPF, verification tokens) stay; `presentMany` and
+ * `cleanupMany` carry many records of one zone in one message.
  */
 import { isIPv6 } from 'node:net';
 import { sendUpdate, type DnsServer } from '../../client.ts';
@@ -10,7 +11,11 @@ import { normalizeName } from '../../names.ts';
 import type { TsigKey } from '../../tsig.ts';
 import { RRType } from '../../types.ts';
 import { findZone } from '../../zone.ts';
-import { DnsProviderError, type DnsRecordProvider } from '../provider.ts';
+import type { UpdateOp } from '../../update.ts';
+import { DnsProviderError, type DnsRecordProvider, type TxtRecord } from '../provider.ts';
+
+/** Records per UPDATE message: about 100 octets each, well inside TCP's 64 KiB. */
+const MAX_OPS = 400;
 
 export type { DnsRecordProvider } from '../provider.ts';
 
@@ -65,6 +70,34 @@ export function createRfc2136Provider(config: Rfc2136Config): DnsRecordProvider 
     }
   }
 
+  /** One message per zone (and per MAX_OPS records of it), over TCP: BIND takes updates up to 64 KiB. */
+  async function updateMany(action: 'add' | 'delete', records: readonly TxtRecord[]): Promise<void> {
+    const byZone = new Map<string, UpdateOp[]>();
+    for (const r of records) {
+      const name = normalizeName(r.fqdn);
+      const data = { kind: 'TXT' as const, strings: [r.value] };
+      let zone: string;
+      try {
+        zone = await zoneOf(name);
+      } catch (e) {
+        throw explain(e, `${action} TXT ${name}`, config.tsig);
+      }
+      const ops = byZone.get(zone) ?? [];
+      ops.push(action === 'add' ? { kind: 'add', name, ttl: config.ttl ?? 60, data } : { kind: 'delete', name, data });
+      byZone.set(zone, ops);
+    }
+    for (const [zone, ops] of byZone) {
+      for (let i = 0; i < ops.length; i += MAX_OPS) {
+        const chunk = ops.slice(i, i + MAX_OPS);
+        try {
+          await sendUpdate(config.server, zone, chunk, config.tsig, { timeoutMs, now: config.now, transport: 'tcp' });
+        } catch (e) {
+          throw explain(e, `${action} ${chunk.length} TXT record(s) in zone ${zone}`, config.tsig);
+        }
+      }
+    }
+  }
+
   return {
     present: (fqdn, value) => update('add', fqdn, value),
     cleanup: (fqdn, value) => update('delete', fqdn, value),
@@ -83,6 +116,8 @@ export function createRfc2136Provider(config: Rfc2136Config): DnsRecordProvider 
         throw explain(e, `set A/AAAA of ${name}`, config.tsig);
       }
     },
+    presentMany: (records) => updateMany('add', records),
+    cleanupMany: (records) => updateMany('delete', records),
   };
 }
 

@@ -19,7 +19,7 @@ describe('rfc2136 provider against BIND', () => {
   before(async () => {
     bind = await startBind({
       tsig: key,
-      zones: [{ name: ZONE, records: ['_acme-challenge TXT "unrelated-token"'] }, { name: 'readonly.example.com', allowUpdate: false }],
+      zones: [{ name: ZONE, records: ['_acme-challenge TXT "unrelated-token"'] }, { name: 'readonly.example.com', allowUpdate: false }, { name: 'second.example.com' }],
     });
   });
   after(() => bind?.stop());
@@ -46,6 +46,25 @@ describe('rfc2136 provider against BIND', () => {
       assert.deepEqual(await served(server(), OWNER), ['unrelated-token'], 'nothing added');
     });
   }
+
+  it('presentMany: hundreds of records of two zones in one message per zone and 400 records; cleanupMany removes exactly them', async () => {
+    const provider = createRfc2136Provider({ server: server(), tsig: key });
+    const records = [
+      ...Array.from({ length: 450 }, (_, i) => ({ fqdn: `_acme-challenge.d${i}.${ZONE}`, value: randomBytes(32).toString('base64url') })),
+      { fqdn: OWNER, value: randomBytes(32).toString('base64url') },
+      { fqdn: `_acme-challenge.second.example.com`, value: randomBytes(32).toString('base64url') },
+    ];
+    const approved = () => bind.log().split('\n').filter((l) => /signer ".*" approved/.test(l)).length;
+    const before = approved();
+    await provider.presentMany!(records);
+    assert.equal(approved() - before, 3, `two messages for ${ZONE} (400 + 51), one for second.example.com:\n${bind.log().slice(-2000)}`);
+    for (const r of [records[0], records[449], records[451]]) assert.deepEqual(await served(server(), r.fqdn), [r.value]);
+    assert.deepEqual(await served(server(), OWNER), [records[450].value, 'unrelated-token'].sort());
+    await provider.cleanupMany!(records);
+    assert.equal(approved() - before, 6);
+    for (const r of [records[0], records[449], records[451]]) assert.deepEqual(await served(server(), r.fqdn), []);
+    assert.deepEqual(await served(server(), OWNER), ['unrelated-token']);
+  });
 
   it('REFUSED names zone and server and says to check the update policy', async () => {
     const provider = createRfc2136Provider({ server: server(), tsig: key });
