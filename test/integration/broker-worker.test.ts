@@ -235,3 +235,40 @@ test('permanent failures make only their own order invalid, with a problem the d
   assert.equal(placedUpstream(), 2, 'the name outside every zone never reached the CA; the retries resumed their upstream order');
   assert.equal(worker.stats().failed, 2);
 });
+
+test('a worker that loses its lease writes nothing more: the order stays for the new holder', async () => {
+  standIn.reset();
+  const store = await tempStore();
+  const device = await deviceOrder([`l1.${ZONE}`]);
+  await store.createOrder(device.order);
+  const winner = { owner: 'winner', until: new Date(Date.now() + 600_000).toISOString() };
+  // Another broker takes the order over right after the upstream order is recorded (the store
+  // itself is real; this only times the takeover).
+  const racing = new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'updateOrder') {
+        return async (...args: Parameters<BrokerStore['updateOrder']>) => {
+          const result = await target.updateOrder(...args);
+          if (args[2].upstreamOrderUrl) await target.updateOrder(args[0], {}, { lease: winner });
+          return result;
+        };
+      }
+      const value = Reflect.get(target, prop) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const logs: string[] = [];
+  const worker = startWorker({
+    settings: settings(['rateBudget: no']), store: racing, owner: 'loser', accountKeyPem, log: (m) => logs.push(m), pollMs: 200, dns: { intervalMs: 300 },
+  });
+  cleanups.push(() => worker.stop());
+  await until(store, [device.order.id], (os) => os[0].lease?.owner === 'winner', 30_000, logs);
+  for (let i = 0; i < 100 && worker.stats().inFlight > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  await worker.stop();
+  const o = (await store.getOrder(device.order.id))!;
+  assert.equal(o.status, 'processing');
+  assert.deepEqual(o.lease, winner);
+  assert.equal(await store.getCertificate(o.id), null, 'no certificate stored by the loser');
+  assert.match(logs.join('\n'), /lease lost/);
+  assert.equal(worker.stats().done, 0);
+});

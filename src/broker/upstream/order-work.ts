@@ -39,18 +39,17 @@ export async function workOrder(ctx: OrderWorkContext, order: BrokerOrder): Prom
   const { store, owner } = ctx;
   const subject = `order ${order.id} (${order.device}: ${order.identifiers.join(', ')})`;
   let lost = false;
-  const renew = setInterval(() => {
+  /** Renews the lease; false (and nothing more is written) once another broker holds it. */
+  const renewLease = async (): Promise<boolean> => {
     const until = new Date(ctx.now().getTime() + ctx.leaseMs).toISOString();
-    store.updateOrder(order.id, { leaseOwner: owner }, { lease: { owner, until } }).then(
-      (kept) => {
-        if (!kept && !lost) {
-          lost = true;
-          ctx.log(`${subject}: lease lost; another broker may have taken it over, so this one writes nothing more`);
-        }
-      },
-      (err: Error) => ctx.log(`${subject}: lease renewal failed: ${err.message}`),
-    );
-  }, Math.max(50, ctx.leaseMs / 4));
+    const kept = await store.updateOrder(order.id, { leaseOwner: owner }, { lease: { owner, until } });
+    if (!kept && !lost) {
+      lost = true;
+      ctx.log(`${subject}: lease lost; another broker may have taken it over, so this one writes nothing more`);
+    }
+    return !lost;
+  };
+  const renew = setInterval(() => void renewLease().catch((err: Error) => ctx.log(`${subject}: lease renewal failed: ${err.message}`)), Math.max(50, ctx.leaseMs / 4));
   try {
     if (!order.csrPem) throw new PermanentOrderError('badCSR', 'the order has no CSR');
     const csrPem = order.csrPem;
@@ -70,7 +69,8 @@ export async function workOrder(ctx: OrderWorkContext, order: BrokerOrder): Prom
         log: (m) => ctx.log(`${subject}: ${m}`),
       }),
     );
-    if (lost) return 'lost';
+    // Checked again now, not only by the timer: the issuance may have been quicker than a renewal period.
+    if (!(await renewLease())) return 'lost';
     const facts = parseCertChain(issued.chain);
     // A device never gets a certificate for a key it did not send.
     if (facts.spkiSha256 !== parseCsr(csrPem).spkiSha256) throw new PermanentOrderError('serverInternal', 'the CA issued a certificate for another key than the CSR holds');
