@@ -93,6 +93,12 @@ export function buildProgram(io: Io, result: { code: number }): Command {
 
   const broker = program.command('broker').description('the fleet broker: an ACME server for devices that proves their names upstream with DNS-01');
   const brokerConf = (cmd: Command) => cmd.option('--config <path>', 'path of broker.conf', 'broker.conf');
+  brokerConf(broker.command('serve'))
+    .description('serve devices (ACME, HTTPS) and get their certificates from the upstream CA, until SIGTERM')
+    .action(async (flags: { config: string }) => {
+      const { serveCommand } = await import('./commands/broker-serve.ts');
+      result.code = await serveCommand(flags, io);
+    });
   brokerConf(broker.command('enroll <device> <names...>'))
     .description('register a device and the names it may hold (exact names; *.name only when listed); prints its EAB key once; again: rotates the key')
     .option('--json', 'print the result as JSON')

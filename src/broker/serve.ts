@@ -1,0 +1,74 @@
+/**
+ * `certfleet broker serve`: the device-facing ACME server and the upstream worker over one
+ * store, until SIGTERM, SIGHUP or SIGINT. Order of things: config (checked by the caller), the
+ * account key, the store (the directory's lock, or PostgreSQL), the worker, then the listeners;
+ * on stop the listeners close first, then the worker finishes what it holds, then the store.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { serveUntilStopped } from '../server/serve.ts';
+import { readOrCreateAccountKey } from './account-key.ts';
+import { createAddressWriter } from './addresses.ts';
+import { createDeviceAcmeHandler } from './acme-server/handler.ts';
+import type { BrokerSettings } from './settings.ts';
+import { openStore } from './store/open.ts';
+import { createRenewalInfo } from './upstream/renewal-info.ts';
+import { retryAfterSeconds } from './upstream/failure.ts';
+import { startWorker, type WorkerStats } from './upstream/worker.ts';
+
+export interface ServeBrokerOptions {
+  stderr: NodeJS.WritableStream;
+  signal?: AbortSignal;
+  now?: () => Date;
+}
+
+/** Serves until stopped; 0 after a clean stop, 1 when a listener could not be bound. Throws for an unusable store or key. */
+export async function serveBroker(settings: BrokerSettings, opts: ServeBrokerOptions): Promise<number> {
+  const now = opts.now ?? (() => new Date());
+  const log = (line: string) => {
+    try {
+      opts.stderr.write(`broker: ${line}\n`);
+    } catch {
+      // logging is best effort
+    }
+  };
+  const key = await readOrCreateAccountKey(settings);
+  if (key.created) log(`created the upstream account key ${settings.accountKeyFile} (EC P-256, mode 0600)`);
+  const tls = settings.tls ? { cert: await readFile(settings.tls.certFile), key: await readFile(settings.tls.keyFile) } : undefined;
+  const store = await openStore(settings.store);
+  const owner = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const worker = startWorker({ settings, store, owner, now, log, accountKeyPem: key.pem });
+  const ari = createRenewalInfo({ directoryUrl: settings.upstream, store, now });
+  const handler = createDeviceAcmeHandler({
+    store,
+    publicUrl: settings.publicUrl,
+    now,
+    profile: settings.profile,
+    ari: settings.ari,
+    finalized: () => worker.wake(),
+    retryAfterSeconds: (order, at) => retryAfterSeconds(order, at),
+    renewalInfo: async (certId) => {
+      const answer = await ari.renewalInfo(certId);
+      return answer ? { body: JSON.stringify(answer.body), retryAfter: String(answer.retryAfter) } : null;
+    },
+    setAddresses: createAddressWriter(settings.dns),
+    log,
+  });
+  log(`store ${store.kind}, upstream ${settings.upstream}, devices use ${settings.publicUrl}/directory, worker ${owner}`);
+  const every = setInterval(() => log(`stats ${formatStats(worker.stats())}`), 60_000);
+  every.unref();
+  try {
+    return await serveUntilStopped({ name: 'broker', addresses: settings.listen, handler, stderr: opts.stderr, signal: opts.signal, tls });
+  } finally {
+    clearInterval(every);
+    await worker.stop();
+    log(`stats ${formatStats(worker.stats())}`);
+    await store.close();
+  }
+}
+
+/** The worker's counters as one JSON object (for logs and benchmarks). */
+export function formatStats(stats: WorkerStats): string {
+  return JSON.stringify(stats);
+}
