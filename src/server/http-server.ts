@@ -114,7 +114,13 @@ function makeServer(options: StartOptions, limits: ServerLimits, pool: Connectio
     : createServer(settings);
   // Not server.maxConnections: it refuses the newest connections, the pool sheds the oldest idle.
   // Over TLS 'connection' is the TCP socket, so a handshake in progress counts as waiting.
-  server.on('connection', (socket: Socket) => pool.admit(socket));
+  const open = new Set<Socket>();
+  sockets.set(server, open);
+  server.on('connection', (socket: Socket) => {
+    if (!pool.admit(socket)) return;
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
   if (tls) {
     server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       log(formatClientErrorLine(socket, '-', `TLS ${err.code ?? 'handshake failed'}`, new Date()));
@@ -164,11 +170,15 @@ function bind(server: Server, address: ListenAddress, backlog: number): Promise<
   });
 }
 
+/** TCP sockets of each server, so close() also ends those still in a TLS handshake, which closeAllConnections() does not know. */
+const sockets = new WeakMap<Server, Set<Socket>>();
+
 function shut(server: Server): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) return resolve();
     server.close(() => resolve());
     server.closeAllConnections();
+    for (const socket of sockets.get(server) ?? []) socket.destroy();
   });
 }
 

@@ -9,9 +9,9 @@ import { checkExternalAccountBinding } from './eab.ts';
 import type { Answer, Exchange } from './options.ts';
 import { AcmeProblem, malformed } from './problem.ts';
 
-/** A new random id for accounts and orders: 128 bits, base64url. */
+/** A new random id for accounts and orders: 128 bits in hex (safe as a file name: never a leading `-`). */
 export function newId(): string {
-  return randomBytes(16).toString('base64url');
+  return randomBytes(16).toString('hex');
 }
 
 function accountJson(x: Exchange, account: DeviceAccount): unknown {
