@@ -68,6 +68,10 @@ export async function importPublicJwk(jwk: unknown, alg: string): Promise<KeyObj
   if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk)) throw malformed('JWS "jwk" is not a JSON object');
   const key = jwk as JWK;
   if (key.kty === 'oct' || 'd' in key) throw new AcmeProblem('badPublicKey', 'JWS "jwk" must be a public key');
+  if (key.kty === 'RSA') {
+    const bits = rsaBits(key.n);
+    if (bits < 2048 || bits > 4096) throw new AcmeProblem('badPublicKey', `account key is RSA ${bits} bits; 2048 to 4096 are accepted`);
+  }
   try {
     const imported = await importJWK(key, alg);
     if (imported instanceof Uint8Array) throw new Error('symmetric key');
@@ -75,6 +79,15 @@ export async function importPublicJwk(jwk: unknown, alg: string): Promise<KeyObj
   } catch (err) {
     throw new AcmeProblem('badPublicKey', `JWS "jwk" cannot be used with ${alg}: ${(err as Error).message}`);
   }
+}
+
+/** Bit length of an RSA modulus given as base64url (0 when absent). */
+function rsaBits(n: unknown): number {
+  if (typeof n !== 'string') return 0;
+  const bytes = Buffer.from(n, 'base64url');
+  let i = 0;
+  while (i < bytes.length && bytes[i] === 0) i++;
+  return i === bytes.length ? 0 : (bytes.length - i - 1) * 8 + bytes[i].toString(2).length;
 }
 
 /** A MAC key for jose from a base64url secret (an EAB HMAC key). */
