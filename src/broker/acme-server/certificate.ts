@@ -20,5 +20,6 @@ export async function renewalInfoResource(x: Exchange): Promise<Answer> {
   const cert = x.opts.ari ? await x.opts.store.certificateByCertId(certId) : null;
   const info = cert ? await x.opts.renewalInfo(certId) : null;
   if (!info) throw malformed('no renewal information for this certificate', 404);
-  return { status: 200, text: info.body, contentType: 'application/json', headers: info.retryAfter ? { 'Retry-After': info.retryAfter } : {} };
+  const headers: Record<string, string> = info.retryAfter !== null ? { 'Retry-After': String(info.retryAfter) } : {};
+  return typeof info.body === 'string' ? { status: 200, text: info.body, contentType: 'application/json', headers } : { status: 200, json: info.body, headers };
 }

@@ -5,7 +5,8 @@
  * the certificate upstream. Also serves renewalInfo (RFC 9773) and certfleet's `/address`.
  *
  * This file is the request boundary: routing, body limits, problem documents, a fresh
- * Replay-Nonce on every response and one log line per request. Endpoints live beside it.
+ * Replay-Nonce on every response of an endpoint and one log line per request. Endpoints live
+ * beside it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from '../../server/http-server.ts';
@@ -19,7 +20,7 @@ import { finalize } from './finalize.ts';
 import type { Answer, DeviceAcmeOptions, Exchange } from './options.ts';
 import { accountOrders, authorizationResource, challengeResource, newOrder, orderResource } from './order.ts';
 import { AcmeProblem, malformed } from './problem.ts';
-import { acmeUrls, matchRoute, type AcmeUrls, type Endpoint } from './urls.ts';
+import { acmeUrls, matchRoute, type AcmeUrls, type Endpoint, type Route } from './urls.ts';
 
 export type { DeviceAcmeOptions } from './options.ts';
 
@@ -42,8 +43,7 @@ const ENDPOINTS: Readonly<Record<Endpoint, { methods: readonly string[]; serve: 
   address: { methods: ['POST'], serve: address },
 };
 
-async function answer(opts: DeviceAcmeOptions, urls: AcmeUrls, req: IncomingMessage, now: Date): Promise<Answer> {
-  const route = matchRoute(opts.publicUrl, req.url ?? '/');
+async function answer(opts: DeviceAcmeOptions, urls: AcmeUrls, req: IncomingMessage, route: Route | null, now: Date): Promise<Answer> {
   if (!route) throw malformed('no such resource', 404);
   const endpoint = ENDPOINTS[route.endpoint];
   const method = req.method ?? '';
@@ -78,10 +78,11 @@ function send(req: IncomingMessage, res: ServerResponse, a: Answer, nonce: strin
 
 async function exchange(opts: DeviceAcmeOptions, urls: AcmeUrls, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const now = opts.now();
+  const route = matchRoute(opts.publicUrl, req.url ?? '/');
   let a: Answer;
   let note = '';
   try {
-    a = await answer(opts, urls, req, now);
+    a = await answer(opts, urls, req, route, now);
   } catch (err) {
     const problem = err instanceof AcmeProblem ? err : new AcmeProblem('serverInternal', 'internal error; the broker logged it');
     if (!(err instanceof AcmeProblem)) note = ` (${sanitizeForLog((err as Error)?.message ?? String(err))})`;
@@ -90,7 +91,8 @@ async function exchange(opts: DeviceAcmeOptions, urls: AcmeUrls, req: IncomingMe
   }
   let nonce: string | null = null;
   try {
-    nonce = await issueNonce(opts.store, now);
+    // Paths that name no endpoint (scanners) get none: nonces are state kept for an hour.
+    if (route) nonce = await issueNonce(opts.store, now);
   } catch (err) {
     a = problemAnswer(new AcmeProblem('serverInternal', 'cannot issue a nonce; the broker logged it'));
     note = ` serverInternal (nonce: ${sanitizeForLog((err as Error).message)})`;

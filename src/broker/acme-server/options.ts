@@ -21,8 +21,12 @@ export interface DeviceAcmeOptions {
   finalized(order: BrokerOrder): void;
   /** Seconds a device should wait before polling a `processing` order again. */
   retryAfterSeconds(order: BrokerOrder, now: Date): number;
-  /** The renewalInfo body for a certificate the broker issued, or null when there is none (yet). */
-  renewalInfo(certId: string): Promise<{ body: string; retryAfter: string | null } | null>;
+  /**
+   * The renewalInfo for a certificate the broker issued, or null when there is none (yet): the
+   * body as JSON text or as the object to send, and Retry-After (seconds or an HTTP date).
+   * The upstream passthrough (upstream/renewal-info.ts) fits as it is.
+   */
+  renewalInfo(certId: string): Promise<{ body: string | object; retryAfter: string | number | null } | null>;
   /** Replaces the address records of the device's names; throws Error with a message to show. */
   setAddresses(device: Device, addresses: string[]): Promise<{ names: string[] }>;
   /** One line per request; never given secrets. */

@@ -161,6 +161,24 @@ test('finalize: CSR names or key other than the order asks, a wrong state; other
   assert.doesNotMatch(theirs.text, /BEGIN CERTIFICATE/);
 });
 
+test('an order the worker gave up shows its error; an order past its expiry cannot be finalized', async () => {
+  const failed = await newOrder(['a.example.com']);
+  await post(broker, String(failed.json.finalize), { csr: await csrB64u(['a.example.com']) }, key, { kid });
+  const error = { type: 'urn:ietf:params:acme:error:rejectedIdentifier', detail: 'upstream: the CA refused a.example.com' };
+  await broker.store.updateOrder(failed.location.split('/').pop()!, { status: 'processing' }, { status: 'invalid', error });
+  const shown = await post(broker, failed.location, '', key, { kid });
+  assert.equal(shown.json.status, 'invalid');
+  assert.deepEqual(shown.json.error, { ...error, status: 403 });
+  assert.equal(shown.headers['retry-after'], undefined);
+
+  const stale = await newOrder(['a.example.com']);
+  await broker.store.updateOrder(stale.location.split('/').pop()!, { status: 'ready' }, { expiresAt: new Date(Date.now() - 1000).toISOString() });
+  assert.equal((await post(broker, stale.location, '', key, { kid })).json.status, 'invalid');
+  const late = await post(broker, String(stale.json.finalize), { csr: await csrB64u(['a.example.com']) }, key, { kid });
+  assert.equal(late.json.type, problem('orderNotReady'));
+  assert.match(String(late.json.detail), /expired/);
+});
+
 test('replaces: only a certificate brokered for this device, and only once finalized', async () => {
   const first = await newOrder(['b.example.com']);
   await post(broker, String(first.json.finalize), { csr: await csrB64u(['b.example.com']) }, key, { kid });

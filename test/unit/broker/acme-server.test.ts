@@ -80,6 +80,7 @@ test('the directory offers EAB, ARI, the profile and the address endpoint, all u
     const missing = await call(broker, 'GET', `${broker.publicUrl}/nothing`);
     assert.equal(missing.status, 404);
     assert.equal(missing.headers['content-type'], 'application/problem+json');
+    assert.equal(missing.headers['replay-nonce'], undefined, 'no nonce is kept for paths that name no endpoint');
   } finally {
     await broker.close();
   }
@@ -89,7 +90,8 @@ test('an existing account is found again; a renewal with replaces is marked, ren
   const broker = await startBroker({
     tls: true,
     onFinalized: (order, store) => void completeOrder(store, order.id),
-    renewalInfo: async (certId) => ({ body: JSON.stringify({ suggestedWindow: { start: '2027-01-01T00:00:00Z', end: '2027-01-02T00:00:00Z' }, certId }), retryAfter: '21600' }),
+    // The shape of upstream/renewal-info.ts's answers: an object and seconds.
+    renewalInfo: async (certId) => ({ body: { suggestedWindow: { start: '2027-01-01T00:00:00Z', end: '2027-01-02T00:00:00Z' }, certId }, retryAfter: 21600 }),
   });
   try {
     trust(broker.caPem!);
