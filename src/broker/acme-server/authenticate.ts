@@ -63,10 +63,11 @@ export async function readAccountRequest(x: Exchange): Promise<AccountRequest> {
   const { jws, header } = parseSigned(x, 'kid');
   const prefix = x.urls.account('');
   const kid = header.kid;
-  if (typeof kid !== 'string' || !kid.startsWith(prefix)) throw new AcmeProblem('accountDoesNotExist', 'JWS "kid" is not an account URL of this server');
-  const account = await x.opts.store.getAccount(kid.slice(prefix.length));
+  const id = typeof kid === 'string' && kid.startsWith(prefix) ? kid.slice(prefix.length) : '';
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new AcmeProblem('accountDoesNotExist', 'JWS "kid" is not an account URL of this server');
+  const account = await x.opts.store.getAccount(id);
   if (!account) throw new AcmeProblem('accountDoesNotExist', 'no such account');
-  const key = await importPublicJwk(account.jwk, header.alg);
+  const key = await importPublicJwk(account.jwk, header.alg, 'account key');
   const text = await verifySignature(jws, header.alg, key);
   await checkNonce(header, (n) => x.opts.store.takeNonce(n, x.now));
   const device = await x.opts.store.getDevice(account.device);

@@ -32,6 +32,10 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
     req.on('data', onData);
     req.once('end', () => resolve(Buffer.concat(chunks)));
     req.once('error', reject);
+    // Node reports a client gone mid-body as 'error' (aborted); 'close' before the body was complete is the backstop.
+    req.once('close', () => {
+      if (!req.complete) reject(new Error('request aborted before its body was complete'));
+    });
   });
 }
 

@@ -64,20 +64,20 @@ export function checkAlgorithm(alg: string, algorithms: readonly string[]): void
  * Imports a client's public JWK for `alg`. Throws badPublicKey for private keys, symmetric keys
  * and keys jose refuses (wrong type for the algorithm, RSA under 2048 bits).
  */
-export async function importPublicJwk(jwk: unknown, alg: string): Promise<KeyObject | CryptoKey> {
-  if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk)) throw malformed('JWS "jwk" is not a JSON object');
+export async function importPublicJwk(jwk: unknown, alg: string, what = 'JWS "jwk"'): Promise<KeyObject | CryptoKey> {
+  if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk)) throw malformed(`${what} is not a JSON object`);
   const key = jwk as JWK;
-  if (key.kty === 'oct' || 'd' in key) throw new AcmeProblem('badPublicKey', 'JWS "jwk" must be a public key');
+  if (key.kty === 'oct' || 'd' in key) throw new AcmeProblem('badPublicKey', `${what} must be a public key`);
   if (key.kty === 'RSA') {
     const bits = rsaBits(key.n);
-    if (bits < 2048 || bits > 4096) throw new AcmeProblem('badPublicKey', `account key is RSA ${bits} bits; 2048 to 4096 are accepted`);
+    if (bits < 2048 || bits > 4096) throw new AcmeProblem('badPublicKey', `${what} is RSA ${bits} bits; 2048 to 4096 are accepted`);
   }
   try {
     const imported = await importJWK(key, alg);
     if (imported instanceof Uint8Array) throw new Error('symmetric key');
     return imported;
   } catch (err) {
-    throw new AcmeProblem('badPublicKey', `JWS "jwk" cannot be used with ${alg}: ${(err as Error).message}`);
+    throw new AcmeProblem('badPublicKey', `${what} cannot be used with ${alg}: ${(err as Error).message}`);
   }
 }
 

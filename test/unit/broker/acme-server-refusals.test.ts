@@ -3,11 +3,13 @@
  * request is exactly as bad as the case needs. Plain HTTP: TLS is covered in acme-server.test.ts.
  */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import * as acme from 'acme-client';
 import { calculateJwkThumbprint } from 'jose';
 import { call, completeOrder, eabFor, enroll, newAccountKey, nonceOf, post, register, sign, startBroker, type Broker, type RawKey } from './acme-server-harness.ts';
 import type { Device } from '../../../src/broker/types.ts';
+import { eventually } from '../server/harness.ts';
 
 let broker: Broker;
 let device: Device;
@@ -83,6 +85,14 @@ test('JWS envelope: replayed and unknown nonces, a wrong url, jwk where kid belo
   const general = await call(broker, 'POST', url('/acme/new-order'), JSON.stringify({ payload: '', signatures: [] }), { 'content-type': 'application/jose+json' });
   assert.equal(general.json.type, problem('malformed'));
   assert.equal((await call(broker, 'GET', url('/acme/new-order'))).status, 405);
+  // A client that goes away halfway through its body: answered (to nobody) and logged, not left pending.
+  const port = Number(new URL(broker.publicUrl).port);
+  const half = connect({ host: '127.0.0.1', port }, () => {
+    half.write(`POST /acme/new-order HTTP/1.1\r\nHost: x\r\nContent-Type: application/jose+json\r\nContent-Length: 1000\r\n\r\n{"protected":`);
+    setTimeout(() => half.destroy(), 50);
+  });
+  half.on('error', () => {});
+  await eventually(() => broker.lines.some((l) => /^POST \/acme\/new-order 500 serverInternal \(.*abort/.test(l)), 'the aborted request is logged');
   // A signature by another key under this account's kid.
   const forged = await post(broker, url('/acme/new-order'), { identifiers: [{ type: 'dns', value: 'a.example.com' }] }, await newAccountKey(), { kid });
   assert.equal(forged.status, 400);
