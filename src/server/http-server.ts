@@ -7,6 +7,7 @@
  * throwing handler costs one 500, never the process.
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import { ConnectionPool } from './connection-pool.ts';
 import { connectionFdBudget } from './fd-budget.ts';
@@ -77,6 +78,8 @@ export interface StartOptions {
   /** Receives one line per request, rejected connection and skipped optional address. */
   log: (line: string) => void;
   limits?: Partial<ServerLimits>;
+  /** Serve HTTPS with this certificate chain (PEM, leaf first) and key; plain HTTP without. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 /** Errors that mean "this host has no IPv6", tolerated for optional addresses. */
@@ -88,22 +91,48 @@ function clientErrorStatus(code: string | undefined): number {
   return 400;
 }
 
-function makeServer(handler: RequestHandler, log: (line: string) => void, limits: ServerLimits, pool: ConnectionPool): Server {
-  const server = createServer({
+/**
+ * The TCP socket under a request's socket: the pool admits TCP sockets as they are accepted, and
+ * over TLS a request arrives on the TLSSocket wrapped around one (Node keeps it as `_parent`).
+ */
+function tcpSocket(socket: Socket): Socket {
+  return (socket as Socket & { _parent?: Socket })._parent ?? socket;
+}
+
+function makeServer(options: StartOptions, limits: ServerLimits, pool: ConnectionPool): Server {
+  const { handler, log, tls } = options;
+  const settings = {
     maxHeaderSize: limits.maxHeaderSize,
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
-  });
+  };
+  // A TLS handshake counts against the time to send headers: a client that never finishes one is a slowloris too.
+  const server: Server = tls
+    ? createTlsServer({ ...settings, cert: tls.cert, key: tls.key, handshakeTimeout: limits.headersTimeoutMs })
+    : createServer(settings);
   // Not server.maxConnections: it refuses the newest connections, the pool sheds the oldest idle.
-  server.on('connection', (socket: Socket) => pool.admit(socket));
+  // Over TLS 'connection' is the TCP socket, so a handshake in progress counts as waiting.
+  const open = new Set<Socket>();
+  sockets.set(server, open);
+  server.on('connection', (socket: Socket) => {
+    if (!pool.admit(socket)) return;
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
+  if (tls) {
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      log(formatClientErrorLine(socket, '-', `TLS ${err.code ?? 'handshake failed'}`, new Date()));
+      socket.destroy();
+    });
+  }
   server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
   // No 'timeout' listener on the server: Node then destroys the idle socket itself.
   server.setTimeout(limits.idleTimeoutMs);
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const socket = req.socket;
+    const socket = tcpSocket(req.socket);
     pool.requestStarted(socket);
     res.once('close', () => {
       pool.requestEnded(socket);
@@ -141,11 +170,15 @@ function bind(server: Server, address: ListenAddress, backlog: number): Promise<
   });
 }
 
+/** TCP sockets of each server, so close() also ends those still in a TLS handshake, which closeAllConnections() does not know. */
+const sockets = new WeakMap<Server, Set<Socket>>();
+
 function shut(server: Server): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) return resolve();
     server.close(() => resolve());
     server.closeAllConnections();
+    for (const socket of sockets.get(server) ?? []) socket.destroy();
   });
 }
 
@@ -162,7 +195,7 @@ export async function startHttpServers(options: StartOptions): Promise<RunningSe
   const addresses: ListenAddress[] = [];
   try {
     for (const address of options.addresses) {
-      const server = makeServer(options.handler, options.log, limits, pool);
+      const server = makeServer(options, limits, pool);
       try {
         const port = await bind(server, address, limits.listenBacklog);
         servers.push(server);

@@ -36,7 +36,10 @@ export function formatRequestLine(req: IncomingMessage, res: ServerResponse, now
   return `${now.toISOString()} ${peer(req.socket)} "${target}" ${status}${suffix}`;
 }
 
-/** Formats the line for a connection rejected before a request was parsed (bad syntax, timeout). */
-export function formatClientErrorLine(socket: Socket, status: number, code: string, now: Date): string {
+/**
+ * Formats the line for a connection rejected before a request was parsed (bad syntax, timeout);
+ * status `-` when no HTTP answer was possible (a failed TLS handshake).
+ */
+export function formatClientErrorLine(socket: Socket, status: number | '-', code: string, now: Date): string {
   return `${now.toISOString()} ${peer(socket)} "-" ${status} (${sanitizeForLog(code, 40)})`;
 }
