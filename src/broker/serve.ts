@@ -48,10 +48,7 @@ export async function serveBroker(settings: BrokerSettings, opts: ServeBrokerOpt
     ari: settings.ari,
     finalized: () => worker.wake(),
     retryAfterSeconds: (order, at) => retryAfterSeconds(order, at),
-    renewalInfo: async (certId) => {
-      const answer = await ari.renewalInfo(certId);
-      return answer ? { body: JSON.stringify(answer.body), retryAfter: String(answer.retryAfter) } : null;
-    },
+    renewalInfo: (certId) => ari.renewalInfo(certId),
     setAddresses: createAddressWriter(settings.dns),
     log,
   });
@@ -59,7 +56,7 @@ export async function serveBroker(settings: BrokerSettings, opts: ServeBrokerOpt
   const every = setInterval(() => log(`stats ${formatStats(worker.stats())}`), 60_000);
   every.unref();
   try {
-    return await serveUntilStopped({ name: 'broker', addresses: settings.listen, handler, stderr: opts.stderr, signal: opts.signal, tls });
+    return await serveUntilStopped({ name: 'broker', addresses: settings.listen, handler, stderr: opts.stderr, signal: opts.signal, tls, logRequests: false });
   } finally {
     clearInterval(every);
     await worker.stop();

@@ -80,6 +80,8 @@ export interface StartOptions {
   limits?: Partial<ServerLimits>;
   /** Serve HTTPS with this certificate chain (PEM, leaf first) and key; plain HTTP without. */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Log one line per request (default true); false when the handler logs its own. */
+  logRequests?: boolean;
 }
 
 /** Errors that mean "this host has no IPv6", tolerated for optional addresses. */
@@ -136,7 +138,7 @@ function makeServer(options: StartOptions, limits: ServerLimits, pool: Connectio
     pool.requestStarted(socket);
     res.once('close', () => {
       pool.requestEnded(socket);
-      log(formatRequestLine(req, res, new Date()));
+      if (options.logRequests !== false) log(formatRequestLine(req, res, new Date()));
     });
     try {
       handler(req, res);

@@ -20,6 +20,10 @@ export interface ServeOptions {
   /** Aborting it stops the servers like a stop signal. */
   signal?: AbortSignal;
   limits?: Partial<ServerLimits>;
+  /** Serve HTTPS with this certificate chain and key (the broker); plain HTTP without. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Log one line per request (default true); false when the handler logs its own. */
+  logRequests?: boolean;
 }
 
 function bindHint(code: string | undefined): string {
