@@ -8,6 +8,17 @@ import { createRfc2136Provider } from '../../../../src/dns/providers/rfc2136/pro
 import type { TsigKey } from '../../../../src/dns/tsig.ts';
 import { startBind, type RunningBind } from '../../../support/bind.ts';
 import { providerContract, served } from './contract.ts';
+import { query } from '../../../../src/dns/client.ts';
+import { RRType } from '../../../../src/dns/types.ts';
+
+/** The A and AAAA addresses `name` has at the server. */
+async function queryAddresses(server: { host: string; port: number }, name: string): Promise<{ a: string[]; aaaa: string[] }> {
+  const get = async (type: number) => {
+    const answer = await query(server, name, type, { timeoutMs: 2000 });
+    return answer.answers.flatMap((r) => (r.data.kind === 'A' || r.data.kind === 'AAAA' ? [r.data.address] : [])).sort();
+  };
+  return { a: await get(RRType.A), aaaa: await get(RRType.AAAA) };
+}
 
 const ZONE = 'rfc2136.example.com';
 const OWNER = `_acme-challenge.${ZONE}`;
@@ -64,6 +75,20 @@ describe('rfc2136 provider against BIND', () => {
     assert.equal(approved() - before, 6);
     for (const r of [records[0], records[449], records[451]]) assert.deepEqual(await served(server(), r.fqdn), []);
     assert.deepEqual(await served(server(), OWNER), ['unrelated-token']);
+  });
+
+  it('setAddresses replaces the A and AAAA records of a name in one message, leaving its other records', async () => {
+    const provider = createRfc2136Provider({ server: server(), tsig: key });
+    const name = `dev.${ZONE}`;
+    const approved = () => bind.log().split('\n').filter((l) => /signer ".*" approved/.test(l)).length;
+    await provider.present(name, 'txt-beside');
+    const before = approved();
+    await provider.setAddresses!(name, ['10.1.1.4', 'fd00::4'], 300);
+    assert.equal(approved() - before, 1, 'one UPDATE');
+    assert.deepEqual(await queryAddresses(server(), name), { a: ['10.1.1.4'], aaaa: ['fd00::4'] });
+    await provider.setAddresses!(name, ['192.168.7.9'], 300);
+    assert.deepEqual(await queryAddresses(server(), name), { a: ['192.168.7.9'], aaaa: [] }, 'the old addresses are gone');
+    assert.deepEqual(await served(server(), name), ['txt-beside'], 'other record types stay');
   });
 
   it('REFUSED names zone and server and says to check the update policy', async () => {
