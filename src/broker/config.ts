@@ -146,7 +146,10 @@ function parseTo(text: string, file: string, cwd: string, report: Reporter): { d
   const profile = read('profile');
   if (profile) {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(profile.value)) bad(profile, `"${profile.value}" is not a profile name (letters, digits, ".", "_", "-")`);
-    else settings.profile = profile.value;
+    else {
+      settings.profile = profile.value;
+      settings.profileLine = profile.entry.line;
+    }
   }
   const parallel = read('parallel');
   if (parallel) {

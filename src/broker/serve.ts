@@ -7,6 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { fetchDirectory } from '../acme/renewal-info.ts';
+import { ConfigError } from '../config/diagnostics.ts';
 import { serveUntilStopped } from '../server/serve.ts';
 import { readOrCreateAccountKey } from './account-key.ts';
 import { createAddressWriter } from './addresses.ts';
@@ -35,6 +37,7 @@ export async function serveBroker(settings: BrokerSettings, opts: ServeBrokerOpt
   };
   const key = await readOrCreateAccountKey(settings);
   if (key.created) log(`created the upstream account key ${settings.accountKeyFile} (EC P-256, mode 0600)`);
+  await checkUpstreamProfile(settings, log);
   const tls = settings.tls ? { cert: await readFile(settings.tls.certFile), key: await readFile(settings.tls.keyFile) } : undefined;
   const store = await openStore(settings.store);
   const owner = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -63,6 +66,22 @@ export async function serveBroker(settings: BrokerSettings, opts: ServeBrokerOpt
     log(`stats ${formatStats(worker.stats())}`);
     await store.close();
   }
+}
+
+/**
+ * A `profile` the CA does not offer is a config error before anything is served (exit 2, naming
+ * the line and what the CA offers). An unreachable CA is left to the orders to report.
+ */
+async function checkUpstreamProfile(settings: BrokerSettings, log: (line: string) => void): Promise<void> {
+  if (!settings.profile) return;
+  const dir = await fetchDirectory(settings.upstream, 10_000).catch((err: Error) => {
+    log(`cannot read ${settings.upstream} to check profile "${settings.profile}": ${err.message}`);
+    return null;
+  });
+  if (!dir || (dir.profiles && Object.hasOwn(dir.profiles, settings.profile))) return;
+  const offered = dir.profiles ? Object.keys(dir.profiles) : [];
+  const list = offered.length ? `it offers: ${offered.join(', ')}` : 'it offers no profiles';
+  throw new ConfigError([{ file: settings.file, line: settings.profileLine ?? 0, severity: 'error', message: `profile: "${settings.profile}" is not offered by ${settings.upstream}; ${list}` }]);
 }
 
 /** The worker's counters as one JSON object (for logs and benchmarks). */

@@ -26,6 +26,8 @@ export interface BrokerSettings {
   contact: string[];
   /** `profile` asked of the upstream CA; null: its default. */
   profile: string | null;
+  /** Line of `profile` in broker.conf, for the error when the CA does not offer it. */
+  profileLine?: number;
   /** `parallel`: upstream orders in flight at once (default 20). */
   parallel: number;
   /** `ari`: pass the CA's renewalInfo through to devices (default yes). */
