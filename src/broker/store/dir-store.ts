@@ -57,11 +57,14 @@ export async function openDirStore(dir: string, opts: { admin?: boolean } = {}):
     throw new StoreOpenError(`store ${root}: ${(err as Error).message}`);
   }
   try {
+    // Only the lock holder sweeps temp files: an admin open runs beside other admin commands,
+    // and sweeping would delete the temp file another enroll is about to rename.
+    const sweep = !opts.admin;
     const data = {
-      devices: await readAll<Device>(root, 'devices'),
-      accounts: await readAll<DeviceAccount>(root, 'accounts'),
-      orders: await readAll<BrokerOrder>(root, 'orders'),
-      certs: await readAll<BrokerCertificate>(root, 'certs'),
+      devices: await readAll<Device>(root, 'devices', sweep),
+      accounts: await readAll<DeviceAccount>(root, 'accounts', sweep),
+      orders: await readAll<BrokerOrder>(root, 'orders', sweep),
+      certs: await readAll<BrokerCertificate>(root, 'certs', sweep),
       ledger: await readLedger(path.join(root, LEDGER)),
     };
     return new DirStore(root, lock, data, opts.admin === true);
@@ -71,10 +74,13 @@ export async function openDirStore(dir: string, opts: { admin?: boolean } = {}):
   }
 }
 
-/** Every record of a kind; a file that does not parse (never written by us whole) is an error naming it. */
-async function readAll<T extends { id: string }>(root: string, kind: Kind): Promise<Map<string, T>> {
+/**
+ * Every record of a kind; a file that does not parse (never written by us whole) is an error
+ * naming it. With `sweep`, temp files a crashed writer left are removed first.
+ */
+async function readAll<T extends { id: string }>(root: string, kind: Kind, sweep: boolean): Promise<Map<string, T>> {
   const dir = path.join(root, kind);
-  await sweepTemps(dir);
+  if (sweep) await sweepTemps(dir);
   const map = new Map<string, T>();
   for (const name of await fs.readdir(dir)) {
     if (!name.endsWith('.json')) continue;
