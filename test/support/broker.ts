@@ -5,7 +5,7 @@
  * devices' ACME clients: certfleet itself, Debian's certbot and lego.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCertfleet, certfleetBin } from './certfleet.ts';
 import { freePort, requireBinary, startProcess, waitReady, type ServerProcess } from './process.ts';
@@ -124,32 +124,46 @@ export function run(command: string, args: string[], opts: { env?: Record<string
   });
 }
 
-/** certbot as a device: its own key, EAB, no challenge plugin needed (the broker's authorizations are valid). */
-export async function runCertbot(opts: { directory: string; caCertPath: string; eab: { eabKid: string; eabHmacKey: string }; names: string[]; dir: string; keyType?: 'ecdsa' | 'rsa' }): Promise<Ran & { certPath: string; keyPath: string }> {
+/**
+ * certbot as a device: its own key, EAB (`eab: null` leaves the flags out), no challenge plugin
+ * needed (the broker's authorizations are valid). `command` `register` only makes the account.
+ */
+export async function runCertbot(opts: { directory: string; caCertPath: string; eab: { eabKid: string; eabHmacKey: string } | null; names: string[]; dir: string; keyType?: 'ecdsa' | 'rsa'; command?: 'certonly' | 'register' }): Promise<Ran & { certPath: string; keyPath: string }> {
   const certbot = requireBinary('/usr/bin/certbot', 'certbot');
   await mkdir(opts.dir, { recursive: true });
-  const r = await run(certbot, [
-    'certonly', '--non-interactive', '--agree-tos', '--register-unsafely-without-email',
-    '--server', opts.directory, '--eab-kid', opts.eab.eabKid, '--eab-hmac-key', opts.eab.eabHmacKey,
-    '--config-dir', join(opts.dir, 'config'), '--work-dir', join(opts.dir, 'work'), '--logs-dir', join(opts.dir, 'logs'),
+  const dirs = ['--config-dir', join(opts.dir, 'config'), '--work-dir', join(opts.dir, 'work'), '--logs-dir', join(opts.dir, 'logs')];
+  const common = ['--non-interactive', '--agree-tos', '--register-unsafely-without-email', '--server', opts.directory, ...dirs,
+    ...(opts.eab ? ['--eab-kid', opts.eab.eabKid, '--eab-hmac-key', opts.eab.eabHmacKey] : [])];
+  const r = await run(certbot, opts.command === 'register' ? ['register', ...common] : [
+    'certonly', ...common,
     '--manual', '--manual-auth-hook', '/bin/false', '--preferred-challenges', 'dns',
     '--key-type', opts.keyType ?? 'ecdsa', '--cert-name', 'device',
     ...opts.names.flatMap((n) => ['-d', n]),
   ], { env: { REQUESTS_CA_BUNDLE: opts.caCertPath }, timeoutMs: 180_000 });
   const live = join(opts.dir, 'config', 'live', 'device');
+  // Debian's certbot 2.1 with its josepy crashes ("AttributeError: can't set attribute") while
+  // reporting any ACME error, so the server's problem is only in its debug log: add it.
+  if (r.code !== 0) {
+    const log = await readFile(join(opts.dir, 'logs', 'letsencrypt.log'), 'utf8').catch(() => '');
+    const problems = log.split('\n').filter((line) => line.includes('"urn:ietf:params:acme:error:'));
+    if (problems.length) r.out += `\n[certbot's debug log: the server answered]\n${problems.join('\n')}\n`;
+  }
   return { ...r, certPath: join(live, 'fullchain.pem'), keyPath: join(live, 'privkey.pem') };
 }
 
-/** lego as a device: its own key, EAB; the dns `exec` provider is configured but never called (authorizations are valid). */
-export async function runLego(opts: { directory: string; caCertPath: string; eab: { eabKid: string; eabHmacKey: string }; names: string[]; dir: string }): Promise<Ran & { certPath: string; keyPath: string }> {
+/**
+ * lego as a device: its own key, EAB; the dns `exec` provider is configured but never called
+ * (authorizations are valid). With `csr`, lego sends that CSR (file) instead of making a key.
+ */
+export async function runLego(opts: { directory: string; caCertPath: string; eab: { eabKid: string; eabHmacKey: string }; names: string[]; dir: string; csr?: string }): Promise<Ran & { certPath: string; keyPath: string }> {
   const lego = requireBinary('/usr/bin/lego', 'lego');
   await mkdir(opts.dir, { recursive: true });
   const r = await run(lego, [
     '--server', opts.directory, '--accept-tos', '--email', 'device@example.com',
     '--eab', '--kid', opts.eab.eabKid, '--hmac', opts.eab.eabHmacKey,
     '--path', opts.dir, '--dns', 'exec', '--dns.disable-cp',
-    ...opts.names.flatMap((n) => ['--domains', n]), 'run',
+    ...(opts.csr ? ['--csr', opts.csr] : opts.names.flatMap((n) => ['--domains', n])), 'run',
   ], { env: { LEGO_CA_CERTIFICATES: opts.caCertPath, EXEC_PATH: '/bin/false' }, timeoutMs: 180_000 });
-  const base = opts.names[0]!.replace(/^\*/, '_');
+  const base = (opts.names[0] ?? 'csr').replace(/^\*/, '_');
   return { ...r, certPath: join(opts.dir, 'certificates', `${base}.crt`), keyPath: join(opts.dir, 'certificates', `${base}.key`) };
 }

@@ -1,15 +1,17 @@
 /**
- * A tiny DNS client for tests: one A query over UDP (RFC 1035 §4), answers decoded just enough to
- * read the addresses. It exists so tests can ask pebble-challtestsrv what Pebble will see.
+ * A tiny DNS client for tests: one A or AAAA query over UDP (RFC 1035 §4, RFC 3596), answers
+ * decoded just enough to read the addresses. It exists so tests can ask pebble-challtestsrv what
+ * Pebble will see, or BIND what the broker wrote.
  */
 import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 
 const TYPE_A = 1;
+const TYPE_AAAA = 28;
 const CLASS_IN = 1;
 
-/** Encodes a standard recursive query for `name` (no trailing dot needed) of type A. */
-export function encodeAQuery(id: number, name: string): Buffer {
+/** Encodes a standard recursive query for `name` (no trailing dot needed) of type A (or AAAA). */
+export function encodeAQuery(id: number, name: string, type: 'A' | 'AAAA' = 'A'): Buffer {
   const header = Buffer.alloc(12);
   header.writeUInt16BE(id, 0);
   header.writeUInt16BE(0x0100, 2); // RD
@@ -20,7 +22,7 @@ export function encodeAQuery(id: number, name: string): Buffer {
     Buffer.from([0]),
   ]);
   const tail = Buffer.alloc(4);
-  tail.writeUInt16BE(TYPE_A, 0);
+  tail.writeUInt16BE(type === 'A' ? TYPE_A : TYPE_AAAA, 0);
   tail.writeUInt16BE(CLASS_IN, 2);
   return Buffer.concat([header, qname, tail]);
 }
@@ -42,7 +44,7 @@ export interface AAnswer {
   addresses: string[];
 }
 
-/** Decodes a response: its id, RCODE and the dotted IPv4 addresses of its A records. */
+/** Decodes a response: its id, RCODE and the addresses of its A records (dotted) and AAAA records (RFC 5952 text). */
 export function decodeAResponse(msg: Buffer): AAnswer {
   const id = msg.readUInt16BE(0);
   const rcode = msg.readUInt16BE(2) & 0x000f;
@@ -57,21 +59,37 @@ export function decodeAResponse(msg: Buffer): AAnswer {
     const rdlength = msg.readUInt16BE(offset + 8);
     const rdata = msg.subarray(offset + 10, offset + 10 + rdlength);
     if (type === TYPE_A && rdlength === 4) addresses.push([...rdata].join('.'));
+    if (type === TYPE_AAAA && rdlength === 16) addresses.push(ipv6Text(rdata));
     offset += 10 + rdlength;
   }
   return { id, rcode, addresses };
 }
 
+/** RFC 5952 text of 16 address bytes: lower case, leading zeros dropped, the longest run of zero groups as `::`. */
+function ipv6Text(bytes: Buffer): string {
+  const groups = Array.from({ length: 8 }, (_, i) => bytes.readUInt16BE(i * 2));
+  let best = { at: -1, len: 0 };
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > best.len && j - i > 1) best = { at: i, len: j - i };
+    i = j === i ? i + 1 : j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best.at < 0) return hex.join(':');
+  return `${hex.slice(0, best.at).join(':')}::${hex.slice(best.at + best.len).join(':')}`;
+}
+
 /**
- * Sends one A query for `name` to `server`:`port` over UDP and resolves with the decoded answer.
+ * Sends one A (or `type` AAAA) query for `name` to `server`:`port` over UDP and resolves with the decoded answer.
  * Replies with another id are ignored. Rejects on a socket error or no reply within `timeoutMs`.
  */
-export async function queryA(server: string, port: number, name: string, timeoutMs = 2000): Promise<AAnswer> {
+export async function queryA(server: string, port: number, name: string, timeoutMs = 2000, type: 'A' | 'AAAA' = 'A'): Promise<AAnswer> {
   const id = randomInt(0, 0x10000);
   const socket = createSocket('udp4');
   try {
     return await new Promise<AAnswer>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`dns ${server}:${port}: no answer for ${name} in ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(`dns ${server}:${port}: no answer for ${name} ${type} in ${timeoutMs} ms`)), timeoutMs);
       socket.once('error', (error) => {
         clearTimeout(timer);
         reject(error);
@@ -82,7 +100,7 @@ export async function queryA(server: string, port: number, name: string, timeout
         clearTimeout(timer);
         resolve(answer);
       });
-      socket.send(encodeAQuery(id, name), port, server);
+      socket.send(encodeAQuery(id, name, type), port, server);
     });
   } finally {
     socket.close();
