@@ -41,7 +41,10 @@ export async function serveBroker(settings: BrokerSettings, opts: ServeBrokerOpt
   const tls = settings.tls ? { cert: await readFile(settings.tls.certFile), key: await readFile(settings.tls.keyFile) } : undefined;
   const store = await openStore(settings.store);
   const owner = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const worker = startWorker({ settings, store, owner, now, log, accountKeyPem: key.pem });
+  const leaseEnv = process.env.CERTFLEET_BROKER_LEASE_SECONDS;
+  const leaseMs = leaseMsFromEnv(leaseEnv);
+  if (leaseEnv && !leaseMs) log(`CERTFLEET_BROKER_LEASE_SECONDS="${leaseEnv}" ignored: whole seconds from 2 to 3600; the lease stays 120 s`);
+  const worker = startWorker({ settings, store, owner, now, log, accountKeyPem: key.pem, ...(leaseMs ? { leaseMs } : {}) });
   const ari = createRenewalInfo({ directoryUrl: settings.upstream, store, now });
   const handler = createDeviceAcmeHandler({
     store,
@@ -82,6 +85,17 @@ async function checkUpstreamProfile(settings: BrokerSettings, log: (line: string
   const offered = dir.profiles ? Object.keys(dir.profiles) : [];
   const list = offered.length ? `it offers: ${offered.join(', ')}` : 'it offers no profiles';
   throw new ConfigError([{ file: settings.file, line: settings.profileLine ?? 0, severity: 'error', message: `profile: "${settings.profile}" is not offered by ${settings.upstream}; ${list}` }]);
+}
+
+/**
+ * The order lease from CERTFLEET_BROKER_LEASE_SECONDS (undocumented; tests shorten the takeover
+ * after a killed broker with it): whole seconds, 2 to 3600; unset, empty or anything else: the
+ * worker's default (120 s). Pure.
+ */
+export function leaseMsFromEnv(value: string | undefined): number | null {
+  if (!value || !/^\d{1,4}$/.test(value)) return null;
+  const seconds = Number(value);
+  return seconds >= 2 && seconds <= 3600 ? seconds * 1000 : null;
 }
 
 /** The worker's counters as one JSON object (for logs and benchmarks). */

@@ -29,6 +29,8 @@ export interface BrokerConfOptions {
   extra?: string[];
   /** The URL devices use when it is not the broker's own (behind a load balancer). */
   publicUrl?: string;
+  /** `accountKey:` path; default `<dir>/account.pem`. Brokers sharing a store share it. */
+  accountKey?: string;
 }
 
 /** Writes broker.conf (and TLS files unless `tls: false`); returns its path, port and the CA devices must trust. */
@@ -46,7 +48,7 @@ export async function writeBrokerConf(opts: BrokerConfOptions): Promise<{ conf: 
     `publicUrl: ${publicUrl}`,
     `store: ${opts.store ?? join(opts.dir, 'store')}`,
     `upstream: ${opts.upstream}`,
-    `accountKey: ${join(opts.dir, 'account.pem')}`,
+    `accountKey: ${opts.accountKey ?? join(opts.dir, 'account.pem')}`,
     'contact: fleet-ops@example.com',
     ...(opts.extra ?? []),
     '',

@@ -1,0 +1,128 @@
+/**
+ * The broker killed (SIGKILL) at random moments while ~30 devices order certificates at once,
+ * and restarted on the same store each time; the devices keep retrying while it is down.
+ * Afterwards every device order is `valid`, none was lost, none was issued twice upstream, every
+ * certificate holds the key its device sent, and the store opens cleanly. The kill schedule is
+ * seeded: the seed is printed, and CRASH_SEED=<seed> replays it. Needs `npm run build` first
+ * (the broker runs as the built certfleet).
+ */
+import assert from 'node:assert/strict';
+import { randomInt } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openDirStore } from '../../src/broker/store/dir-store.ts';
+import { startBroker, writeBrokerConf, type RunningBroker } from '../support/broker.ts';
+import {
+  enrollDevices, keySpki, leafSpki, obtain, orderIdOf, seededRandom, startFleetWorld, trustBrokerCa, upstreamPerDevice,
+} from '../support/broker-fleet.ts';
+
+const DEVICES = 30;
+
+test('a broker killed at random moments under load loses no order and issues none twice (store: DIR)', { timeout: 240_000 }, async (t) => {
+  const seed = process.env.CRASH_SEED ? Number(process.env.CRASH_SEED) : randomInt(2 ** 31);
+  const random = seededRandom(seed);
+  t.diagnostic(`kill schedule seed ${seed} (replay with CRASH_SEED=${seed})`);
+  const world = await startFleetWorld();
+  const dir = await mkdtemp(join(tmpdir(), 'certfleet-broker-crash-'));
+  let broker: RunningBroker | null = null;
+  const logs: string[] = [];
+  try {
+    const store = join(dir, 'store');
+    const b = await writeBrokerConf({ dir, upstream: world.standIn.directoryUrl, bindPort: world.bindPort, tsig: world.tsig, zone: world.zone, store });
+    const start = async () => {
+      const started = await startBroker({ conf: b.conf, directory: b.directory, env: { NODE_EXTRA_CA_CERTS: world.upstreamCaPath }, cwd: dir });
+      logs.push(`--- broker started (pid ${started.process.child.pid}) ---`);
+      // Everything but the per-request lines, for a failure's log file.
+      started.process.child.stderr?.on('data', (chunk: Buffer) => logs.push(...chunk.toString('utf8').split('\n').filter((l) => l && !/^broker: (GET|POST|HEAD) /.test(l))));
+      return started;
+    };
+    const devices = await enrollDevices(b.conf, dir, world.zone, 'dev', DEVICES);
+    trustBrokerCa(await readFile(b.caCertPath!, 'utf8'));
+    broker = await start();
+
+    const t0 = Date.now();
+    const deadline = t0 + 150_000;
+    const results = Promise.allSettled(devices.map((d) => obtain(d, b.directory, deadline)));
+    let settled = false;
+    void results.then(() => (settled = true));
+
+    // 3–5 kills, each after a random 0.2–1.8 s of work, down for a random 0–1 s (the devices'
+    // work takes ~8 s unhindered, so every kill lands while some are still ordering).
+    const kills = 3 + Math.floor(random() * 3);
+    const schedule: string[] = [];
+    let killed = 0;
+    for (let k = 0; k < kills && !settled; k++) {
+      const work = Math.round(200 + random() * 1600);
+      const down = Math.round(random() * 1000);
+      await sleep(work);
+      if (settled) break;
+      const done = devices.filter((d) => d.doneAt).length;
+      await broker.kill();
+      killed++;
+      logs.push(`--- SIGKILL ${killed} ---`);
+      schedule.push(`kill ${killed} at ${Date.now() - t0} ms (${done}/${DEVICES} devices done), down ${down} ms`);
+      await sleep(down);
+      broker = await start();
+    }
+    t.diagnostic(schedule.join('; '));
+    const outcome = await results;
+    const elapsed = Date.now() - t0;
+    const failed = outcome.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error).message)] : []));
+    const context = () => {
+      const file = join(tmpdir(), `certfleet-broker-crash-${seed}.log`);
+      writeFileSync(file, `${logs.join('\n')}\n`);
+      return `seed ${seed}; ${schedule.join('; ')}; the brokers' logs: ${file}`;
+    };
+    assert.deepEqual(failed, [], `every device got its certificate\n${context()}`);
+    assert.ok(killed >= 3, `the broker was killed at least 3 times while devices worked (${killed}; ${context()})`);
+    t.diagnostic(`${DEVICES} devices done in ${elapsed} ms through ${killed} kills; device-side failed requests: ${devices.reduce((n, d) => n + d.failures, 0)}`);
+
+    for (const d of devices) assert.equal(leafSpki(d.chain!), keySpki(d.certKey), `${d.id}: the certificate holds the key the device sent`);
+
+    await broker.stop();
+    broker = null;
+    // No torn record: every file the broker wrote parses, before the store (which sweeps temp files) opens it.
+    for (const kind of ['orders', 'certs', 'accounts', 'devices']) {
+      for (const name of await readdir(join(store, kind))) {
+        if (!name.endsWith('.json')) continue;
+        const text = await readFile(join(store, kind, name), 'utf8');
+        assert.doesNotThrow(() => JSON.parse(text), `${kind}/${name} is a whole record`);
+      }
+    }
+    const opened = await openDirStore(store);
+    try {
+      const orders = await opened.listOrders({});
+      const byId = new Map(orders.map((o) => [o.id, o]));
+      for (const d of devices) {
+        const o = byId.get(orderIdOf(d.orderUrl!));
+        assert.ok(o, `${d.id}: its order is in the store`);
+        assert.equal(o.status, 'valid', `${d.id}: its order is valid`);
+        const cert = await opened.getCertificate(o.id);
+        assert.ok(cert, `${d.id}: its certificate is in the store`);
+        assert.equal(leafSpki(cert.chainPem), keySpki(d.certKey), `${d.id}: the stored certificate holds the device's key`);
+      }
+      // An order the broker created but whose answer a kill cut off is a `ready` order no device holds: never worked on.
+      const held = new Set(devices.map((d) => orderIdOf(d.orderUrl!)));
+      const orphans = orders.filter((o) => !held.has(o.id));
+      for (const o of orphans) assert.equal(o.status, 'ready', `order ${o.id} that no device holds was never worked on`);
+      t.diagnostic(`store orders ${orders.length} = device orders ${held.size} + ${orphans.length} created but unanswered (ready, never finalized)`);
+    } finally {
+      await opened.close();
+    }
+
+    const upstream = upstreamPerDevice(world.standIn, devices);
+    const newOrders = [...upstream.values()].reduce((n, u) => n + u.newOrders, 0);
+    const twice = devices.filter((d) => upstream.get(d.id)!.certificates !== 1).map((d) => `${d.id}: ${upstream.get(d.id)!.certificates}`);
+    if (twice.length) assert.fail(`every device order got exactly one certificate upstream, not ${twice.join(', ')}; ${context()}`);
+    if (newOrders > DEVICES + killed) assert.fail(`upstream newOrders ${newOrders} ≤ device orders ${DEVICES} + kills ${killed}; ${context()}`);
+    t.diagnostic(`upstream newOrders ${newOrders} for ${DEVICES} device orders and ${killed} kills`);
+  } finally {
+    await broker?.kill();
+    await world.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
