@@ -51,6 +51,10 @@ export async function workOrder(ctx: OrderWorkContext, order: BrokerOrder): Prom
   };
   const renew = setInterval(() => void renewLease().catch((err: Error) => ctx.log(`${subject}: lease renewal failed: ${err.message}`)), Math.max(50, ctx.leaseMs / 4));
   try {
+    // The lease was taken at the claim, some time ago (budget planning, ledger writes): when it
+    // has run out since, another broker (or this one's next claim) may already be working on the
+    // order, and a newOrder placed now would be one too many upstream.
+    if (!(await renewLease())) return 'lost';
     if (!order.csrPem) throw new PermanentOrderError('badCSR', 'the order has no CSR');
     const csrPem = order.csrPem;
     const session = await ctx.session();

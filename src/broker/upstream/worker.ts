@@ -132,7 +132,9 @@ export function startWorker(opts: WorkerOptions): Worker {
       counts.queued = processing.filter((o) => !inFlight.has(o.id)).length;
     }
     if (free <= 0) return;
-    const claimed = await opts.store.claimOrders(opts.owner, at, leaseMs, free);
+    // An order of ours whose lease ran out (a renewal came late) may come back: the claim has
+    // renewed it, and the work in flight goes on; a second one would order it twice upstream.
+    const claimed = (await opts.store.claimOrders(opts.owner, at, leaseMs, free)).filter((o) => !inFlight.has(o.id));
     if (claimed.length === 0) return;
     for (const slot of await plan(claimed, at)) {
       if (stopped || slot.at) {
