@@ -1,6 +1,7 @@
 /**
  * Two brokers on one PostgreSQL behind an nginx load balancer (TLS at nginx, plain HTTP to the
- * brokers, one publicUrl), as a fleet runs them. One device end to end through them; then broker
+ * brokers, one publicUrl), as a fleet runs them. One device (acme-client) and certbot end to end
+ * through them; then broker
  * A is killed (SIGKILL) while it holds orders it has already placed upstream, and B takes them
  * over once their lease runs out (shortened to 4 s through CERTFLEET_BROKER_LEASE_SECONDS):
  * every device still gets a certificate for its own key, and no upstream order is placed twice
@@ -14,7 +15,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { freePort } from '../support/process.ts';
-import { startBroker, writeBrokerConf, type RunningBroker } from '../support/broker.ts';
+import { enroll, runCertbot, startBroker, writeBrokerConf, type RunningBroker } from '../support/broker.ts';
 import {
   enrollDevices, keySpki, leafSpki, obtain, orderIdOf, startFleetWorld, trustBrokerCa, upstreamPerDevice, type FleetWorld,
 } from '../support/broker-fleet.ts';
@@ -73,6 +74,16 @@ test('one device gets its certificate through two brokers on PostgreSQL', { time
   const stored = await db.query('SELECT chain_pem FROM broker_certificates WHERE id = $1', [orderIdOf(device!.orderUrl!)]);
   assert.equal(stored.rows[0]?.chain_pem.replace(/\s/g, ''), chain.replace(/\s/g, ''), 'the device got the stored chain');
   assert.equal(upstreamPerDevice(world.standIn, [device!]).get(device!.id)!.newOrders, 1);
+});
+
+test('certbot gets its certificate through the load balancer in front of both brokers', { timeout: 90_000 }, async () => {
+  const name = `certbot.${world.zone}`;
+  const eab = await enroll(confs.b!, 'certbot', [name], dir);
+  const r = await runCertbot({ directory: `${lb.publicUrl}/directory`, caCertPath: lb.caCertPath, eab, names: [name], dir: join(dir, 'certbot') });
+  assert.equal(r.code, 0, r.out.slice(-2000));
+  assert.equal(leafSpki(await readFile(r.certPath, 'utf8')), keySpki(await readFile(r.keyPath)), "the certificate holds certbot's key");
+  const { rows } = await db.query(`SELECT status FROM broker_orders WHERE device = 'certbot'`);
+  assert.deepEqual(rows, [{ status: 'valid' }]);
 });
 
 test('broker A killed while it holds orders placed upstream: B takes them over, nothing ordered twice', { timeout: 120_000 }, async (t) => {
