@@ -1,9 +1,8 @@
 /**
  * Two brokers on one PostgreSQL behind an nginx load balancer (TLS at nginx, plain HTTP to the
  * brokers, one publicUrl), as a fleet runs them. One device (acme-client) and certbot end to end
- * through them; then broker
- * A is killed (SIGKILL) while it holds orders it has already placed upstream, and B takes them
- * over once their lease runs out (shortened to 4 s through CERTFLEET_BROKER_LEASE_SECONDS):
+ * through them; then broker A is killed (SIGKILL) while it holds orders it has already placed
+ * upstream, and B takes them over once their lease runs out (shortened to 4 s through CERTFLEET_BROKER_LEASE_SECONDS):
  * every device still gets a certificate for its own key, and no upstream order is placed twice
  * for one device order. Needs `npm run build` first (the brokers run as the built certfleet).
  */
