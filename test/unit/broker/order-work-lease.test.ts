@@ -1,8 +1,8 @@
 /**
  * A worker whose lease ran out between the claim and the start of the work (budget planning and
- * ledger writes come in between) places nothing upstream: another broker may hold the order by
- * then. Seen in the crash test on PostgreSQL with a 3 s lease: one device order ordered twice
- * upstream with no kill in between.
+ * ledger writes come in between; with the 3-4 s leases of the crash tests, a loaded machine gets
+ * there) places nothing upstream: another broker, or this one's next claim, may hold the order
+ * by then, and its newOrder would be one too many.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
