@@ -55,9 +55,9 @@ const dirStore: StoreUnderTest = {
   ledger: async (store) => (await readFile(join(store, 'ledger.jsonl'), 'utf8')).split('\n').filter(Boolean).length,
 };
 
-test('a broker killed at random moments under load loses no order and issues none twice (store: DIR)', { timeout: 240_000 }, (t) => crashUnderLoad(t, dirStore));
+test('a broker killed at random moments under load loses no order and issues none twice (store: DIR)', { timeout: 150_000 }, (t) => crashUnderLoad(t, dirStore));
 
-test('a broker killed at random moments under load loses no order and issues none twice (store: postgres://)', { timeout: 240_000 }, async (t) => {
+test('a broker killed at random moments under load loses no order and issues none twice (store: postgres://)', { timeout: 150_000 }, async (t) => {
   const postgres = await startPostgres();
   try {
     await crashUnderLoad(t, {
@@ -107,7 +107,7 @@ async function crashUnderLoad(t: TestContext, kind: StoreUnderTest): Promise<voi
     broker = await start();
 
     const t0 = Date.now();
-    const deadline = t0 + 150_000;
+    const deadline = t0 + 90_000;
     const results = Promise.allSettled(devices.map((d) => obtain(d, b.directory, deadline)));
     let settled = false;
     void results.then(() => (settled = true));
