@@ -6,6 +6,7 @@ import { CERT_WINDOW_MS, ORDER_WINDOW_MS } from '../plan/budget.ts';
 import type { BrokerSettings } from './settings.ts';
 import type { BrokerStore } from './store/store.ts';
 import { queueOrder } from './store/lease.ts';
+import { toLedger } from './upstream/budget-gate.ts';
 
 export interface BrokerStatus {
   store: string;
@@ -39,7 +40,7 @@ export async function brokerStatus(store: BrokerStore, settings: BrokerSettings,
   const counts = { ready: 0, processing: 0, valid: 0, invalid: 0 };
   for (const o of orders) counts[o.status]++;
   const domains: Record<string, number> = {};
-  for (const e of ledger.filter((x) => !x.exempt)) for (const d of e.domains) domains[d] = (domains[d] ?? 0) + 1;
+  for (const c of toLedger(ledger).certs) for (const d of c.domains) domains[d] = (domains[d] ?? 0) + 1;
   return {
     store: settings.store.kind === 'dir' ? settings.store.dir : redactUrl(settings.store.url),
     devices: devices.map((d) => {
@@ -51,7 +52,7 @@ export async function brokerStatus(store: BrokerStore, settings: BrokerSettings,
       .map((o) => ({ order: o.id, device: o.device, renewal: o.renewal, notBefore: o.notBefore, attempts: o.attempts })),
     budget: {
       enabled: settings.budget.enabled === true,
-      ordersPer3Hours: { used: ledger.filter((e) => !e.exempt && Date.parse(e.at) > now.getTime() - ORDER_WINDOW_MS).length, limit: settings.budget.ordersPer3Hours },
+      ordersPer3Hours: { used: toLedger(ledger).orders.filter((o) => Date.parse(o.at) > now.getTime() - ORDER_WINDOW_MS).length, limit: settings.budget.ordersPer3Hours },
       certsPerDomainPerWeek: { limit: settings.budget.certsPerDomainPerWeek, domains },
     },
   };

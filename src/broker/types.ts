@@ -99,4 +99,10 @@ export interface LedgerEntry {
   domains: string[];
   /** Counted against new-order limits only (a renewal the CA exempts from the certificate limits). */
   exempt: boolean;
+  /**
+   * The device order it was placed for. An order placed again after a broker died before
+   * recording the CA's order counts as another order, but it yields one certificate: the
+   * certificate limit counts each device order once.
+   */
+  order?: string;
 }

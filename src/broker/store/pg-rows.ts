@@ -151,5 +151,5 @@ export function certificateFromRow(r: Row): BrokerCertificate {
 }
 
 export function ledgerFromRow(r: Row): LedgerEntry {
-  return { at: iso(r.at), account: r.account as string, domains: r.domains as string[], exempt: r.exempt as boolean };
+  return { at: iso(r.at), account: r.account as string, domains: r.domains as string[], exempt: r.exempt as boolean, ...(r.device_order ? { order: r.device_order as string } : {}) };
 }

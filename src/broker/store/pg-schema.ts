@@ -70,7 +70,8 @@ CREATE TABLE IF NOT EXISTS broker_ledger (
   at timestamptz NOT NULL,
   account text NOT NULL,
   domains text[] NOT NULL,
-  exempt boolean NOT NULL
+  exempt boolean NOT NULL,
+  device_order text
 );
 CREATE INDEX IF NOT EXISTS broker_ledger_at ON broker_ledger (at);
 CREATE TABLE IF NOT EXISTS broker_nonces (

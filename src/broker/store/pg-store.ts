@@ -172,8 +172,8 @@ function pgStore(pool: pg.Pool, where: string): BrokerStore {
     },
 
     async appendLedger(entry: LedgerEntry) {
-      await query('INSERT INTO broker_ledger (at, account, domains, exempt) VALUES ($1, $2, $3, $4)',
-        [entry.at, entry.account, entry.domains, entry.exempt]);
+      await query('INSERT INTO broker_ledger (at, account, domains, exempt, device_order) VALUES ($1, $2, $3, $4, $5)',
+        [entry.at, entry.account, entry.domains, entry.exempt, entry.order ?? null]);
     },
     async ledgerSince(since: Date) {
       const { rows } = await query('SELECT * FROM broker_ledger WHERE at >= $1 ORDER BY at, seq', [since.toISOString()]);

@@ -16,11 +16,18 @@ export interface BudgetSlot {
   entry: LedgerEntry | null;
 }
 
-/** The store's ledger entries as the planner reads them: every order counts per account; non-exempt ones per domain. */
+/**
+ * The store's ledger entries as the planner reads them. Exempt renewals count nowhere (Let's
+ * Encrypt exempts renewals of the same names from both limits). Every other upstream order
+ * counts per account, and per domain once per device order (its latest placing), since an order
+ * placed again after a crash still yields one certificate.
+ */
 export function toLedger(entries: readonly LedgerEntry[]): Ledger {
+  const lastOf = new Map<string, LedgerEntry>();
+  for (const e of entries) if (e.order) lastOf.set(e.order, e);
   return {
-    orders: entries.map((e) => ({ at: e.at, account: e.account })),
-    certs: entries.filter((e) => !e.exempt).map((e) => ({ at: e.at, domains: e.domains })),
+    orders: entries.filter((e) => !e.exempt).map((e) => ({ at: e.at, account: e.account })),
+    certs: entries.filter((e) => !e.exempt && (!e.order || lastOf.get(e.order) === e)).map((e) => ({ at: e.at, domains: e.domains })),
   };
 }
 
@@ -52,6 +59,6 @@ export function reserveSlots(opts: {
     const domains = registeredDomains(order.identifiers, opts.registered);
     const exempt = isExempt(order, opts.replaced(order), opts.now);
     const at = planner ? planner.reserve({ account: opts.account, domains, exempt }) : null;
-    return { order, at, entry: { at: opts.now.toISOString(), account: opts.account, domains, exempt } };
+    return { order, at, entry: { at: opts.now.toISOString(), account: opts.account, domains, exempt, order: order.id } };
   });
 }

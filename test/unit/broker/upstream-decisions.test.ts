@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AcmeNetworkError, AcmeProblemError, AcmeTimeoutError } from '../../../src/acme/errors.ts';
 import type { BrokerCertificate, BrokerOrder, LedgerEntry } from '../../../src/broker/types.ts';
-import { reserveSlots } from '../../../src/broker/upstream/budget-gate.ts';
+import { reserveSlots, toLedger } from '../../../src/broker/upstream/budget-gate.ts';
 import { decideFailure, PermanentOrderError, retryAfterSeconds } from '../../../src/broker/upstream/failure.ts';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
@@ -68,7 +68,7 @@ describe('reserveSlots', () => {
     const orders = ['a', 'b', 'c', 'd'].map((n, i) => order({ id: n, identifiers: [`${n}.fleet.example.com`], finalizedAt: new Date(NOW.getTime() + i).toISOString() }));
     const slots = reserveSlots({ orders, ledger: [entry(6)], limits, account: 'acct', now: NOW, registered, replaced: () => null });
     assert.deepEqual(slots.map((s) => s.at?.toISOString() ?? null), [null, null, new Date(NOW.getTime() + DAY).toISOString(), new Date(NOW.getTime() + 7 * DAY).toISOString()]);
-    assert.deepEqual(slots[0].entry, { at: NOW.toISOString(), account: 'acct', domains: ['example.com'], exempt: false });
+    assert.deepEqual(slots[0].entry, { at: NOW.toISOString(), account: 'acct', domains: ['example.com'], exempt: false, order: 'a' });
   });
 
   it('exempt ledger entries do not count per domain; a renewal of a recent brokered certificate for the same names is exempt', () => {
@@ -84,5 +84,14 @@ describe('reserveSlots', () => {
   it('no limits (rateBudget: no): everything now', () => {
     const slots = reserveSlots({ orders: [order(), order({ id: 'o2' })], ledger: [entry(0), entry(0), entry(0)], limits: null, account: 'acct', now: NOW, registered, replaced: () => null });
     assert.deepEqual(slots.map((s) => s.at), [null, null]);
+  });
+});
+
+describe('toLedger', () => {
+  it('counts upstream orders per account, a device order placed again (a broker died before recording it) once per domain, exempt renewals nowhere', () => {
+    const e = (at: string, order?: string, exempt = false): LedgerEntry => ({ at, account: 'up', domains: ['example.com'], exempt, ...(order ? { order } : {}) });
+    const ledger = toLedger([e('2026-12-02T10:00:00Z', 'o1'), e('2026-12-02T10:05:00Z', 'o1'), e('2026-12-02T10:06:00Z', 'o2'), e('2026-12-02T10:07:00Z'), e('2026-12-02T10:08:00Z', 'o3', true)]);
+    assert.equal(ledger.orders.length, 4);
+    assert.deepEqual(ledger.certs.map((c) => c.at), ['2026-12-02T10:05:00Z', '2026-12-02T10:06:00Z', '2026-12-02T10:07:00Z']);
   });
 });
