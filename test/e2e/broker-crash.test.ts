@@ -108,12 +108,14 @@ async function crashUnderLoad(t: TestContext, kind: StoreUnderTest): Promise<voi
 
     const t0 = Date.now();
     const deadline = t0 + 90_000;
-    const results = Promise.allSettled(devices.map((d) => obtain(d, b.directory, deadline)));
+    // Devices start 400 ms apart, so new orders keep arriving for 12 s: longer than the first 3
+    // kills below can take (at most 3 × 2.8 s plus restarts), so they land while devices are still
+    // ordering, however fast the machine.
+    const results = Promise.allSettled(devices.map((d, i) => sleep(i * 400).then(() => obtain(d, b.directory, deadline))));
     let settled = false;
     void results.then(() => (settled = true));
 
-    // 3–5 kills, each after a random 0.2–1.8 s of work, down for a random 0–1 s (the devices'
-    // work takes ~8 s unhindered, so every kill lands while some are still ordering).
+    // 3–5 kills, each after a random 0.2–1.8 s of work, down for a random 0–1 s.
     const kills = 3 + Math.floor(random() * 3);
     const schedule: string[] = [];
     let killed = 0;
