@@ -16,18 +16,21 @@
 // temporary directories, removed at the end.
 //
 // Usage: npm run build && npm run bench:broker [-- --devices 2000] [--parallel 200]
-//   [--only dir|pg] [--upstream N]   (--upstream: the brokers' `parallel`, default theirs: 20)
+//   [--only dir|pg] [--upstream N] [--cpu-prof DIR]
+// --upstream: the brokers' `parallel` (default theirs: 20); --cpu-prof: the brokers write V8 CPU
+// profiles into DIR (NODE_OPTIONS=--cpu-prof), for chrome://inspect or a script.
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { enrolledDevice } from '../src/broker/enroll.ts';
 import { openStore } from '../src/broker/store/open.ts';
 import type { StoreLocation } from '../src/broker/settings.ts';
 import { startBind } from '../test/support/bind.ts';
-import { startBroker, writeBrokerConf, type RunningBroker } from '../test/support/broker.ts';
-import { writeAccountKey } from '../test/support/certfleet.ts';
+import { writeBrokerConf } from '../test/support/broker.ts';
+import { bundleBin, writeAccountKey } from '../test/support/certfleet.ts';
+import { startProcess, waitReady, type ServerProcess } from '../test/support/process.ts';
 import { startLoadBalancer } from '../test/support/load-balancer.ts';
 import { startPostgres } from '../test/support/postgres.ts';
 import { freePort, startTestServers } from '../test/support/servers.ts';
@@ -40,6 +43,7 @@ const { values: args } = parseArgs({
     parallel: { type: 'string', default: '200' },
     only: { type: 'string' },
     upstream: { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const whole = (name: 'devices' | 'parallel' | 'upstream', max: number): number => {
@@ -57,6 +61,8 @@ if (args.only !== undefined && args.only !== 'dir' && args.only !== 'pg') {
   console.error(`bench:broker: --only takes dir or pg, got "${args.only}"`);
   process.exit(2);
 }
+/** Node flags of the brokers (Node 20 refuses --cpu-prof in NODE_OPTIONS, so they go on the command line). */
+const NODE_FLAGS = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args['cpu-prof'])}`] : [];
 const MODES = (args.only ? [args.only] : ['dir', 'pg']) as ('dir' | 'pg')[];
 const DEVICE_TIMEOUT_MS = 30 * 60_000;
 
@@ -171,9 +177,23 @@ async function main(): Promise<void> {
   console.log(`\n${JSON.stringify(results)}`);
 }
 
+interface RunningBroker {
+  process: ServerProcess;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** `node [flags] bin/certfleet broker serve --config conf`, ready once it says it listens. */
+async function startBroker(opts: { conf: string; env: Record<string, string>; cwd: string; name?: string }): Promise<RunningBroker> {
+  const env = { ...process.env, ...opts.env };
+  const proc = startProcess(opts.name ?? 'broker', process.execPath, [...NODE_FLAGS, bundleBin, 'broker', 'serve', '--config', opts.conf], env, opts.cwd);
+  await waitReady(proc, 'the broker', Date.now() + 30_000, async () => /listening on/.test(proc.tail()));
+  return { process: proc, log: () => proc.tail(), stop: () => proc.stop(30_000) };
+}
+
 async function startDir(dir: string, pebbleCa: string, upstream: string, bindPort: number, extra: string[]): Promise<StartedFleet> {
   const b = await writeBrokerConf({ dir, upstream, bindPort, tsig, zone, extra });
-  const broker = await startBroker({ conf: b.conf, directory: b.directory, env: { NODE_EXTRA_CA_CERTS: pebbleCa }, cwd: dir });
+  const broker = await startBroker({ conf: b.conf, env: { NODE_EXTRA_CA_CERTS: pebbleCa }, cwd: dir });
   const store: StoreLocation = { kind: 'dir', dir: join(dir, 'store') };
   const { readFile } = await import('node:fs/promises');
   return {
@@ -204,7 +224,7 @@ async function startPg(dir: string, pebbleCa: string, upstream: string, bindPort
       else await copyFile(join(dir, 'broker1', 'account.pem'), join(own, 'account.pem'));
       const b = await writeBrokerConf({ dir: own, upstream, bindPort, tsig, zone, store: pg.url, port: p, tls: false, publicUrl: lb.publicUrl, extra });
       // Started one after the other: the first creates the schema.
-      const broker = await startBroker({ conf: b.conf, directory: `http://127.0.0.1:${p}/directory`, env: { NODE_EXTRA_CA_CERTS: pebbleCa }, cwd: own, name: `broker${i + 1}` });
+      const broker = await startBroker({ conf: b.conf, env: { NODE_EXTRA_CA_CERTS: pebbleCa }, cwd: own, name: `broker${i + 1}` });
       brokers.push(broker);
       stops.push(() => broker.stop());
     }
