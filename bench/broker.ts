@@ -18,9 +18,10 @@
 // Usage: npm run build && npm run bench:broker [-- --devices 2000] [--parallel 200]
 //   [--only dir|pg] [--upstream N] [--cpu-prof DIR]
 // --upstream: the brokers' `parallel` (default theirs: 20); --cpu-prof: the brokers write V8 CPU
-// profiles into DIR (NODE_OPTIONS=--cpu-prof), for chrome://inspect or a script.
+// profiles into DIR (node --cpu-prof), for Chrome DevTools or a script.
+// Exits 1 when a device got no certificate, or one for another key than its CSR's.
 import { randomBytes, X509Certificate } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -116,7 +117,7 @@ async function main(): Promise<void> {
   const bind = await startBind({ tsig, zones: [{ name: zone }] });
   const servers = await startTestServers({ dnsServer: `127.0.0.1:${bind.port}` });
   const base = await mkdtemp(join(tmpdir(), 'bench-broker-'));
-  const results: Record<string, unknown> = {};
+  const results: Record<string, Summary> = {};
   try {
     const pebble = findPid((argv) => argv.some((a) => a.startsWith(servers.dir)) && argv.some((a) => a.endsWith('pebble-config.json')));
     const named = findPid((argv) => argv.some((a) => a.startsWith(bind.dir)));
@@ -175,6 +176,7 @@ async function main(): Promise<void> {
     await rm(base, { recursive: true, force: true });
   }
   console.log(`\n${JSON.stringify(results)}`);
+  if (Object.values(results).some((r) => r.failed + r.wrongKey > 0)) process.exitCode = 1;
 }
 
 interface RunningBroker {
@@ -195,7 +197,6 @@ async function startDir(dir: string, pebbleCa: string, upstream: string, bindPor
   const b = await writeBrokerConf({ dir, upstream, bindPort, tsig, zone, extra });
   const broker = await startBroker({ conf: b.conf, env: { NODE_EXTRA_CA_CERTS: pebbleCa }, cwd: dir });
   const store: StoreLocation = { kind: 'dir', dir: join(dir, 'store') };
-  const { readFile } = await import('node:fs/promises');
   return {
     directoryUrl: b.directory, ca: await readFile(b.caCertPath!, 'utf8'), store, brokers: [broker],
     tracked: [{ name: 'broker', pid: broker.process.child.pid! }],
@@ -228,8 +229,7 @@ async function startPg(dir: string, pebbleCa: string, upstream: string, bindPort
       brokers.push(broker);
       stops.push(() => broker.stop());
     }
-    const { readFile } = await import('node:fs/promises');
-    return {
+      return {
       directoryUrl: `${lb.publicUrl}/directory`, ca: await readFile(lb.caCertPath, 'utf8'), store: { kind: 'postgres', url: pg.url }, brokers,
       tracked: [
         ...brokers.map((b, i) => ({ name: `broker${i + 1}`, pid: b.process.child.pid! })),
@@ -255,7 +255,10 @@ interface Measured {
   load: [number, number];
 }
 
-async function report(mode: string, runs: DeviceRun[], kits: DeviceKit[], location: StoreLocation, m: Measured): Promise<unknown> {
+/** One mode's figures as printed in the closing JSON line. */
+type Summary = { failed: number; wrongKey: number } & Record<string, unknown>;
+
+async function report(mode: string, runs: DeviceRun[], kits: DeviceKit[], location: StoreLocation, m: Measured): Promise<Summary> {
   const ok = runs.filter((r) => r.ok);
   const failed = runs.filter((r) => !r.ok);
   // The chain's leaf must hold the key of the device's own CSR.
@@ -283,7 +286,7 @@ async function report(mode: string, runs: DeviceRun[], kits: DeviceKit[], locati
   const ours = m.cpu.reduce((s, c) => s + c.seconds, 0) + m.selfSeconds;
   const wall = m.wallMs / 1000;
   const row = (label: string, value: string) => console.log(`  ${label.padEnd(44)} ${value}`);
-  row('devices with a certificate', `${ok.length} of ${runs.length}${failed.length ? ` (failed: ${failed.slice(0, 3).map((r) => r.error).join(' | ')})` : ''}`);
+  row('devices with a certificate', `${ok.length} of ${runs.length}${failed.length ? ` (failed: ${failed.slice(0, 3).map((r) => (r.error ?? '').replace(/\s+/g, ' ').slice(0, 200)).join(' | ')})` : ''}`);
   row('certificates for another key', String(wrongKey));
   row('wall time', `${sec(m.wallMs)} s`);
   row('devices per second', (ok.length / wall).toFixed(1));
