@@ -19,6 +19,16 @@ import { createRenewalInfo } from './upstream/renewal-info.ts';
 import { retryAfterSeconds } from './upstream/failure.ts';
 import { startWorker, type WorkerStats } from './upstream/worker.ts';
 
+/**
+ * The device-facing server's bounds where a broker differs from a challenge responder (whose
+ * answers are instant): a request may take seconds when the store is busy, and Node's idle timer
+ * would destroy its socket mid-request (behind nginx: a 502), so the idle bound is 30 s; and a
+ * device polling as Retry-After says (3 s while the broker works) finds its connection still open
+ * (one TLS handshake per device, not one per poll). Headers still have 5 s, and the connection
+ * pool still sheds the oldest idle connection when full.
+ */
+export const BROKER_SERVER_LIMITS = { idleTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 } as const;
+
 export interface ServeBrokerOptions {
   stderr: NodeJS.WritableStream;
   signal?: AbortSignal;
@@ -62,7 +72,7 @@ export async function serveBroker(settings: BrokerSettings, opts: ServeBrokerOpt
   const every = setInterval(() => log(`stats ${formatStats(worker.stats())}`), 60_000);
   every.unref();
   try {
-    return await serveUntilStopped({ name: 'broker', addresses: settings.listen, handler, stderr: opts.stderr, signal: opts.signal, tls, logRequests: false });
+    return await serveUntilStopped({ name: 'broker', addresses: settings.listen, handler, stderr: opts.stderr, signal: opts.signal, tls, logRequests: false, limits: BROKER_SERVER_LIMITS });
   } finally {
     clearInterval(every);
     await worker.stop();

@@ -3,6 +3,7 @@
  * every later request names its account as `kid` (the account URL). Both come out checked:
  * algorithm, url, signature, nonce, and for `kid` an account whose device is still enrolled.
  */
+import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { Device, DeviceAccount } from '../types.ts';
 import { ACCOUNT_ALGORITHMS, checkAlgorithm, checkNonce, checkUrl, importPublicJwk, parseFlattenedJws, parsePayload, verifySignature, type JwsHeader } from './jws.ts';
@@ -55,6 +56,26 @@ export async function readKeyRequest(x: Exchange): Promise<KeyRequest> {
   return { header, jwk: header.jwk as JWK, payload: parsePayload(text) };
 }
 
+/** Imported account keys by thumbprint and algorithm: importing one costs more than verifying with it. */
+const keyCache = new Map<string, KeyObject | CryptoKey>();
+const KEY_CACHE_SIZE = 10_000;
+
+/** The account's key for `alg`, imported once (an account's key never changes: its thumbprint names it). */
+async function accountKey(account: DeviceAccount, alg: string): Promise<KeyObject | CryptoKey> {
+  const id = `${account.thumbprint} ${alg}`;
+  const known = keyCache.get(id);
+  if (known) {
+    // Most recently used last, so the oldest goes first when the cache is full.
+    keyCache.delete(id);
+    keyCache.set(id, known);
+    return known;
+  }
+  const key = await importPublicJwk(account.jwk, alg, 'account key');
+  keyCache.set(id, key);
+  if (keyCache.size > KEY_CACHE_SIZE) keyCache.delete(keyCache.keys().next().value!);
+  return key;
+}
+
 /**
  * Checks a request signed by an account (`kid`). Throws accountDoesNotExist for an unknown
  * account URL and unauthorized for a deactivated account or one whose device was removed.
@@ -67,7 +88,7 @@ export async function readAccountRequest(x: Exchange): Promise<AccountRequest> {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new AcmeProblem('accountDoesNotExist', 'JWS "kid" is not an account URL of this server');
   const account = await x.opts.store.getAccount(id);
   if (!account) throw new AcmeProblem('accountDoesNotExist', 'no such account');
-  const key = await importPublicJwk(account.jwk, header.alg, 'account key');
+  const key = await accountKey(account, header.alg);
   const text = await verifySignature(jws, header.alg, key);
   await checkNonce(header, (n) => x.opts.store.takeNonce(n, x.now));
   const device = await x.opts.store.getDevice(account.device);
