@@ -14,6 +14,7 @@ import { planItem, type PlanItem } from '../src/plan/build-plan.ts';
 import { holdDue, replacesFor } from '../src/plan/gate.ts';
 import type { CertRecord, Ledger } from '../src/store/cert-state.ts';
 import type { Settings } from '../src/config/settings.ts';
+import { seededRandom } from '../test/support/seeded-random.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -25,18 +26,8 @@ const LINES = arg('--lines', 1000);
 const YEARS = arg('--years', 3);
 const json = process.argv.includes('--json');
 
-/** A small seeded PRNG (mulberry32), so two runs of the benchmark give the same timeline. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = prng(arg('--seed', 42));
+// Seeded, so two runs of the benchmark give the same timeline.
+const random = seededRandom(arg('--seed', 42));
 
 const PROFILES = [
   { name: 'classic-90d', lifetime: 90 * DAY },

@@ -134,17 +134,7 @@ export function upstreamPerDevice(standIn: AriStandIn, devices: readonly FleetDe
   return out;
 }
 
-/** A seeded generator (mulberry32) in [0, 1), so a failing random schedule can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { seededRandom } from './seeded-random.ts';
 
 /** BIND serving a fresh fleet zone (TSIG updates), Pebble resolving through it, and the ARI stand-in in front of Pebble. */
 export interface FleetWorld {
