@@ -6,7 +6,9 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { checkDirectoryUrl, LETS_ENCRYPT_LIMITS, normaliseContact, type PathCheck } from '../config/acme-endpoints.ts';
+import {
+  budgetFigureProblem, checkDirectoryUrl, LETS_ENCRYPT_LIMITS, parseBudgetFigure, parseContacts, profileNameProblem, type PathCheck,
+} from '../config/acme-endpoints.ts';
 import type { Diagnostic } from '../config/diagnostics.ts';
 import { applyDnsFile } from '../config/dns-files.ts';
 import { DNS_KEYS, parseDnsSetups } from '../config/dns.ts';
@@ -138,14 +140,11 @@ function parseTo(text: string, file: string, cwd: string, report: Reporter): { d
   if (accountKey) settings.accountKeyFile = resolve(cwd, accountKey.value);
 
   const contact = read('contact');
-  for (const token of contact?.value.split(/\s+/).filter(Boolean) ?? []) {
-    const url = normaliseContact(token);
-    if (url) settings.contact.push(url);
-    else bad(contact!, `"${token}" is not an e-mail address or mailto: URL${token.includes(',') ? ' (separate addresses with spaces)' : ''}`);
-  }
+  if (contact) settings.contact = parseContacts(contact.value, (m) => bad(contact, m));
   const profile = read('profile');
   if (profile) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(profile.value)) bad(profile, `"${profile.value}" is not a profile name (letters, digits, ".", "_", "-")`);
+    const problem = profileNameProblem(profile.value);
+    if (problem) bad(profile, problem);
     else {
       settings.profile = profile.value;
       settings.profileLine = profile.entry.line;
@@ -172,8 +171,8 @@ function parseTo(text: string, file: string, cwd: string, report: Reporter): { d
   for (const name of ['ordersPer3Hours', 'certsPerDomainPerWeek'] as const) {
     const e = read(name);
     if (!e) continue;
-    const n = parseInteger(e.value);
-    if (n === null || n < 1 || n > 1_000_000) bad(e, `must be a whole number from 1 to 1000000, got "${e.value}"`);
+    const n = parseBudgetFigure(e.value);
+    if (n === null) bad(e, budgetFigureProblem(e.value));
     else settings.budget[name] = n;
   }
   return { doc, settings, checks, files };

@@ -91,11 +91,7 @@ export function parseAcmeEndpoint(
     else result.directory = directory.value;
   }
   const contact = read('contact');
-  for (const token of contact?.value.split(/\s+/).filter(Boolean) ?? []) {
-    const url = normaliseContact(token);
-    if (url) result.contact.push(url);
-    else report.error(contact!.entry.line, `${contact!.entry.rawKey}: "${token}" is not an e-mail address or mailto: URL${token.includes(',') ? ' (separate addresses with spaces)' : ''}`);
-  }
+  if (contact) result.contact = parseContacts(contact.value, (m) => report.error(contact.entry.line, `${contact.entry.rawKey}: ${m}`));
   result.eab = readEab(section, read, endpoint, cwd, report, checks);
   readRenewalKeys(read, result, report);
   return result;
@@ -112,8 +108,8 @@ function readRenewalKeys(read: Read, result: AcmeEndpoint, report: Reporter): vo
   }
   const profile = read('profile');
   if (profile) {
-    // RFC 8555 leaves profile names to the CA; Let's Encrypt's are short lowercase words.
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(profile.value)) bad(profile, `"${profile.value}" is not a profile name (letters, digits, ".", "_", "-")`);
+    const problem = profileNameProblem(profile.value);
+    if (problem) bad(profile, problem);
     else result.profile = { name: profile.value, line: profile.entry.line };
   }
   const budget = read('rateBudget');
@@ -125,8 +121,8 @@ function readRenewalKeys(read: Read, result: AcmeEndpoint, report: Reporter): vo
   for (const key of ['ordersPer3Hours', 'certsPerDomainPerWeek'] as const) {
     const e = read(key);
     if (!e) continue;
-    const n = parseInteger(e.value);
-    if (n === null || n < 1 || n > 1_000_000) bad(e, `must be a whole number from 1 to 1000000, got "${e.value}"`);
+    const n = parseBudgetFigure(e.value);
+    if (n === null) bad(e, budgetFigureProblem(e.value));
     else result.budget[key] = n;
   }
 }
@@ -166,6 +162,33 @@ function readEab(
   const hmacKey = parseHmacKey(key!.value);
   if (hmacKey === null) report.error(key!.entry.line, `${key!.entry.rawKey}: ${HMAC_KEY_PROBLEM}`);
   return { kid: kid.value, hmacKey: hmacKey ?? '' };
+}
+
+/** The `mailto:` URLs of a `contact` value (space-separated); `bad` gets a message for each token that is none. */
+export function parseContacts(value: string, bad: (message: string) => void): string[] {
+  const urls: string[] = [];
+  for (const token of value.split(/\s+/).filter(Boolean)) {
+    const url = normaliseContact(token);
+    if (url) urls.push(url);
+    else bad(`"${token}" is not an e-mail address or mailto: URL${token.includes(',') ? ' (separate addresses with spaces)' : ''}`);
+  }
+  return urls;
+}
+
+/** Why `value` cannot be a profile name, or null. RFC 8555 leaves names to the CA; Let's Encrypt's are short lowercase words. */
+export function profileNameProblem(value: string): string | null {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(value) ? null : `"${value}" is not a profile name (letters, digits, ".", "_", "-")`;
+}
+
+/** `ordersPer3Hours` or `certsPerDomainPerWeek`: a whole number from 1 to 1,000,000, else null. */
+export function parseBudgetFigure(value: string): number | null {
+  const n = parseInteger(value);
+  return n !== null && n >= 1 && n <= 1_000_000 ? n : null;
+}
+
+/** The message for a value {@link parseBudgetFigure} refuses. */
+export function budgetFigureProblem(value: string): string {
+  return `must be a whole number from 1 to 1000000, got "${value}"`;
 }
 
 /** Message used when an EAB HMAC key (written inline or held in a file) is not base64url. */
